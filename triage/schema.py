@@ -1,0 +1,163 @@
+"""The database schema, as forward-only migrations.
+
+Each migration runs in one transaction with its record (sqlite-utils `Migrations`) and sets
+`PRAGMA user_version`, so a database written by a newer Triage Desk is recognised and refused
+rather than damaged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "triage"
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    _run_script(db, _INITIAL)
+    db.execute("PRAGMA user_version = 1")
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Run statements one by one inside the migration's transaction (executescript would
+    commit first, breaking the migration's all-or-nothing promise)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            db.execute(buffer)
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {buffer[:80]!r}")
+
+
+# Big columns (bodies, HTML) come last in `messages` so list queries never read their pages;
+# raw sources live in their own table for the same reason.
+_INITIAL = """
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT,
+    content_hash TEXT NOT NULL,
+    in_reply_to TEXT,
+    refs TEXT NOT NULL DEFAULT '[]',
+    sender_name TEXT NOT NULL DEFAULT '',
+    sender_address TEXT NOT NULL DEFAULT '',
+    recipients TEXT NOT NULL DEFAULT '[]',
+    subject TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL,
+    date_source TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'new'
+        CHECK (status IN ('new', 'in_progress', 'awaiting_reply', 'done')),
+    assignee TEXT,
+    source_kind TEXT NOT NULL,
+    source_locator TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    warnings TEXT NOT NULL DEFAULT '[]',
+    has_html INTEGER NOT NULL DEFAULT 0,
+    quoted_text TEXT NOT NULL DEFAULT '',
+    new_text TEXT,  -- NULL: the whole body is new text
+    body_text TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX messages_message_id ON messages(message_id) WHERE message_id IS NOT NULL;
+CREATE UNIQUE INDEX messages_content_hash ON messages(content_hash);
+CREATE INDEX messages_date ON messages(date DESC);
+CREATE INDEX messages_status_date ON messages(status, date DESC);
+CREATE INDEX messages_assignee ON messages(assignee, status);
+CREATE INDEX messages_thread ON messages(in_reply_to);
+
+CREATE TABLE raw_sources (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    compression TEXT NOT NULL DEFAULT 'zlib',
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+
+CREATE TABLE predictions (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    model_version TEXT NOT NULL,
+    topics TEXT NOT NULL DEFAULT '[]',
+    scores TEXT NOT NULL DEFAULT '{}',
+    urgency TEXT NOT NULL CHECK (urgency IN ('urgent', 'high', 'normal', 'low')),
+    safeguarding INTEGER NOT NULL DEFAULT 0,
+    confidence REAL,
+    deadline TEXT,
+    reasons TEXT NOT NULL DEFAULT '{}',
+    predicted_at TEXT NOT NULL
+);
+
+CREATE TABLE labels (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    topics TEXT,
+    urgency TEXT CHECK (urgency IS NULL OR urgency IN ('urgent', 'high', 'normal', 'low')),
+    safeguarding INTEGER,
+    labelled_by TEXT NOT NULL,
+    labelled_at TEXT NOT NULL
+);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT
+);
+CREATE INDEX events_message ON events(message_id, at);
+
+CREATE TABLE import_errors (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES import_runs(id),
+    source_kind TEXT NOT NULL,
+    locator TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    content_hash TEXT,
+    raw BLOB,
+    at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX import_errors_identity ON import_errors(locator, content_hash);
+
+CREATE TABLE import_runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    paths TEXT NOT NULL,
+    imported INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'running'
+);
+
+-- External-content FTS over a view: the text is stored once, in messages.
+CREATE VIEW messages_fts_source AS
+    SELECT id, sender_name || ' ' || sender_address AS sender, subject, body_text AS body
+    FROM messages;
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    sender, subject, body, content='messages_fts_source', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, sender, subject, body)
+    VALUES (new.id, new.sender_name || ' ' || new.sender_address, new.subject, new.body_text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, sender, subject, body)
+    VALUES ('delete', old.id, old.sender_name || ' ' || old.sender_address, old.subject, old.body_text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF sender_name, sender_address, subject, body_text
+ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, sender, subject, body)
+    VALUES ('delete', old.id, old.sender_name || ' ' || old.sender_address, old.subject, old.body_text);
+    INSERT INTO messages_fts(rowid, sender, subject, body)
+    VALUES (new.id, new.sender_name || ' ' || new.sender_address, new.subject, new.body_text);
+END;
+"""
+
+LATEST_VERSION = 1

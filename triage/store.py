@@ -1,0 +1,310 @@
+"""The SQLite store: one file, WAL, versioned schema, and the named queries the app needs.
+
+A `Store` belongs to the thread that opened it (sqlite3's same-thread rule): the UI gives the
+database one owner and sends work to it, the CLI just uses it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from .schema import LATEST_VERSION, migrations
+
+TOPICS = ("send", "tribunal", "school_place")
+URGENCIES = ("urgent", "high", "normal", "low")
+STATUSES = ("new", "in_progress", "awaiting_reply", "done")
+
+
+class StoreError(Exception):
+    """The database cannot be used (missing folder, locked, corrupt, too new). Tell the user."""
+
+
+class SchemaTooNew(StoreError):
+    pass
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    imported: int
+    duplicates: int
+    rejected: int
+
+
+# The label a message effectively carries: the human's where there is one, else the model's.
+EFFECTIVE_SQL = """
+    SELECT m.id, m.message_id, m.date, m.sender_name, m.sender_address, m.subject, m.status,
+           m.assignee,
+           COALESCE(l.topics, p.topics, '[]') AS topics,
+           COALESCE(l.urgency, p.urgency, 'normal') AS urgency,
+           COALESCE(l.safeguarding, p.safeguarding, 0) AS safeguarding,
+           COALESCE(p.scores, '{}') AS scores,
+           p.model_version AS model_version,
+           p.deadline AS deadline,
+           CASE WHEN l.message_id IS NOT NULL THEN 'human' ELSE 'model' END AS label_source
+    FROM messages m
+    LEFT JOIN predictions p ON p.message_id = m.id
+    LEFT JOIN labels l ON l.message_id = m.id
+"""
+
+
+class Store:
+    def __init__(self, db: Database, path: str) -> None:
+        self.db = db
+        self.path = path
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+        path = Path(path)
+        if not path.exists():
+            if not create:
+                raise StoreError(f"no database at {path}")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create folder {path.parent}: {exc.strerror}") from exc
+        elif path.is_dir():
+            raise StoreError(f"{path} is a folder, not a database file")
+        try:
+            conn = sqlite3.connect(str(path), timeout=10)
+            db = Database(conn)
+            db.execute("PRAGMA foreign_keys = ON")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > LATEST_VERSION:
+                conn.close()
+                raise SchemaTooNew(
+                    f"{path} was written by a newer Triage Desk (schema {version}, this version "
+                    f"knows up to {LATEST_VERSION}); update Triage Desk to open it"
+                )
+            known = {m.name for m in migrations._migrations}
+            unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+            if unknown:
+                conn.close()
+                raise SchemaTooNew(
+                    f"{path} has migrations this version does not know ({', '.join(unknown)}); "
+                    "update Triage Desk to open it"
+                )
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"cannot switch {path} to WAL mode (got {mode})")
+            db.execute("PRAGMA synchronous = NORMAL")
+            migrations.apply(db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from exc
+        return cls(db, str(path))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: take the write lock up front (waiting up to the busy timeout) so
+        several importing processes queue instead of failing on a read-to-write upgrade."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+
+    # -- import ----------------------------------------------------------------------------
+
+    def known_message_ids(self, message_ids: Iterable[str]) -> set[str]:
+        ids = list(message_ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT message_id FROM messages WHERE message_id IN ({marks})", chunk))
+        return found
+
+    def known_hashes(self, hashes: Iterable[str]) -> set[str]:
+        values = list(hashes)
+        found: set[str] = set()
+        for i in range(0, len(values), 500):
+            chunk = values[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT content_hash FROM messages WHERE content_hash IN ({marks})", chunk))
+        return found
+
+    def start_run(self, paths: list[str]) -> int:
+        with self.db.atomic():
+            cur = self.db.execute(
+                "INSERT INTO import_runs (started_at, paths) VALUES (?, ?)",
+                [utcnow(), json.dumps(paths)],
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, totals: BatchResult, state: str) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE import_runs SET finished_at = ?, imported = ?, duplicates = ?, "
+                "rejected = ?, state = ? WHERE id = ?",
+                [utcnow(), totals.imported, totals.duplicates, totals.rejected, state, run_id],
+            )
+
+    def write_batch(
+        self,
+        records: list[dict[str, Any]],
+        errors: list[dict[str, Any]],
+        run_id: int | None,
+        predictions: list[dict[str, Any] | None] | None = None,
+    ) -> tuple[BatchResult, list[int]]:
+        """Store parsed messages (with their compressed raw source) and rejected inputs in one
+        transaction. A message already stored by Message-ID or content hash is a duplicate.
+        Returns the counts and the new rows' ids, in record order (0 for a duplicate)."""
+        imported = duplicates = 0
+        new_ids: list[int] = []
+        now = utcnow()
+        conn = self.db.conn
+        with self.write_transaction():
+            for index, rec in enumerate(records):
+                cur = conn.execute(_INSERT_MESSAGE, [rec[c] for c in _MESSAGE_COLUMNS] + [now])
+                if cur.rowcount != 1:
+                    duplicates += 1
+                    new_ids.append(0)
+                    continue
+                row_id = int(cur.lastrowid or 0)
+                conn.execute(
+                    "INSERT INTO raw_sources (message_id, compression, size, data) VALUES (?, 'zlib', ?, ?)",
+                    [row_id, rec["raw_size"], rec["raw_zlib"]],
+                )
+                prediction = predictions[index] if predictions else None
+                if prediction is not None:
+                    self._put_prediction(row_id, prediction)
+                imported += 1
+                new_ids.append(row_id)
+            for err in errors:
+                conn.execute(
+                    "INSERT OR IGNORE INTO import_errors (run_id, source_kind, locator, reason, "
+                    "content_hash, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, err["source_kind"], err["locator"], err["reason"],
+                     err.get("content_hash") or "", err.get("raw_zlib"), now],
+                )
+        return BatchResult(imported, duplicates, len(errors)), new_ids
+
+    # -- predictions and labels -------------------------------------------------------------
+
+    def _put_prediction(self, message_row: int, p: dict[str, Any]) -> None:
+        self.db.conn.execute(
+            "INSERT OR REPLACE INTO predictions (message_id, model_version, topics, scores, "
+            "urgency, safeguarding, confidence, deadline, reasons, predicted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [message_row, p["model_version"], json.dumps(p["topics"]), json.dumps(p["scores"]),
+             p["urgency"], int(p["safeguarding"]), p.get("confidence"), p.get("deadline"),
+             json.dumps(p.get("reasons", {})), utcnow()],
+        )
+
+    def put_predictions(self, items: Iterable[tuple[int, dict[str, Any]]]) -> int:
+        """Store model predictions. They never touch `labels`: human decisions stay as they are."""
+        count = 0
+        with self.db.atomic():
+            for row_id, prediction in items:
+                self._put_prediction(row_id, prediction)
+                count += 1
+        return count
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def count_messages(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def import_errors(self) -> list[dict[str, Any]]:
+        cur = self.db.execute(
+            "SELECT id, run_id, source_kind, locator, reason, at FROM import_errors ORDER BY id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def raw_source(self, row_id: int) -> bytes:
+        row = self.db.execute(
+            "SELECT compression, data FROM raw_sources WHERE message_id = ?", [row_id]).fetchone()
+        if row is None:
+            raise KeyError(row_id)
+        return zlib.decompress(row[1]) if row[0] == "zlib" else bytes(row[1])
+
+    def message(self, row_id: int) -> dict[str, Any]:
+        cur = self.db.execute("SELECT * FROM messages WHERE id = ?", [row_id])
+        row = cur.fetchone()
+        if row is None:
+            raise KeyError(row_id)
+        rec = dict(zip([d[0] for d in cur.description], row))
+        if rec["new_text"] is None:
+            rec["new_text"] = rec["body_text"].strip()
+        return rec
+
+    def iter_effective(self) -> Iterator[dict[str, Any]]:
+        """Every message with the labels it effectively carries, oldest first, streamed."""
+        cur = self.db.execute(EFFECTIVE_SQL + " ORDER BY m.date, m.id")
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            rec = dict(zip(names, row))
+            rec["topics"] = json.loads(rec["topics"])
+            rec["scores"] = json.loads(rec["scores"])
+            rec["safeguarding"] = bool(rec["safeguarding"])
+            yield rec
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Counts by topic, urgency and status over the labels messages effectively carry."""
+        base = EFFECTIVE_SQL
+        out: dict[str, dict[str, int]] = {}
+        out["topics"] = {t: 0 for t in (*TOPICS, "other")}
+        for topics_json, n in self.db.execute(
+            f"SELECT topics, count(*) FROM ({base}) GROUP BY topics"
+        ):
+            topics = json.loads(topics_json) or ["other"]
+            for t in topics:
+                out["topics"][t] = out["topics"].get(t, 0) + n
+        out["urgency"] = {u: 0 for u in URGENCIES}
+        for value, n in self.db.execute(f"SELECT urgency, count(*) FROM ({base}) GROUP BY urgency"):
+            out["urgency"][value] = n
+        out["status"] = {s: 0 for s in STATUSES}
+        for value, n in self.db.execute("SELECT status, count(*) FROM messages GROUP BY status"):
+            out["status"][value] = n
+        out["safeguarding"] = {"yes": 0, "no": 0}
+        for value, n in self.db.execute(
+            f"SELECT safeguarding, count(*) FROM ({base}) GROUP BY safeguarding"
+        ):
+            out["safeguarding"]["yes" if value else "no"] += n
+        out["total"] = {"messages": self.count_messages()}
+        return out
+
+
+_MESSAGE_COLUMNS = (
+    "message_id", "content_hash", "in_reply_to", "refs", "sender_name", "sender_address",
+    "recipients", "subject", "date", "date_source", "source_kind", "source_locator",
+    "attachments", "warnings", "new_text", "quoted_text", "body_text", "has_html",
+)
+_INSERT_MESSAGE = (
+    f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}, imported_at) "
+    f"VALUES ({', '.join('?' * (len(_MESSAGE_COLUMNS) + 1))})"
+)
