@@ -21,6 +21,8 @@ from .textcodec import decode_bytes, header_text
 MAX_BODY_CHARS = 1_000_000  # a pasted log or base64 blob must not make one row enormous
 _MSGID = re.compile(r"<[^<>\s]+>")
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:", re.MULTILINE)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_KNOWN_HEADER = re.compile(rb"^(?:from|date|subject|message-id|to|received):", re.I | re.M)
 
 
 def parse_message(raw: bytes, *, fallback_date: datetime | None = None) -> Message:
@@ -29,8 +31,17 @@ def parse_message(raw: bytes, *, fallback_date: datetime | None = None) -> Messa
     head = raw[:8192]
     if not head.strip():
         raise ParseError("empty message")
+    warnings: list[str] = []
     if b"\x00" in head:
-        raise ParseError("binary data, not an email (NUL bytes in the header)")
+        end = _HEADER_END.search(head)
+        header_block = head[: end.start()] if end else head
+        if b"\x00" in header_block:
+            if not _KNOWN_HEADER.search(header_block):
+                raise ParseError("binary data, not an email (NUL bytes and no mail headers)")
+            # A stray NUL in otherwise good headers: drop it to read the message (the raw
+            # source is stored untouched).
+            raw = header_block.replace(b"\x00", b"") + raw[len(header_block):]
+            warnings.append("NUL bytes removed from the header")
     if not _HEADER_LINE.match(head.lstrip()):
         raise ParseError("no header fields at the start: not an email")
     msg = email.message_from_bytes(raw)
@@ -40,7 +51,7 @@ def parse_message(raw: bytes, *, fallback_date: datetime | None = None) -> Messa
     if not known & {"from", "date", "subject", "message-id", "to", "received"}:
         raise ParseError("none of From, To, Date, Subject or Message-ID is present: not an email")
 
-    warnings: list[str] = [type(d).__name__ for d in msg.defects]
+    warnings += [type(d).__name__ for d in msg.defects]
     date, date_source = _message_date(msg.get("Date"), fallback_date, warnings)
     sender_name, sender_address = parse_address(header_text(msg.get("From")))
     recipients = tuple(
@@ -127,6 +138,10 @@ def _walk(
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
+        if ctype.startswith("multipart/"):
+            # A multipart whose boundary never appears: the parser leaves the body as one string.
+            # Read it as text rather than lose it (the defect is already in the warnings).
+            ctype = "text/plain"
         raw_disposition = part.get("Content-Disposition") or ""
         disposition = raw_disposition.split(";")[0].strip().lower()
         filename = None

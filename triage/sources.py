@@ -160,6 +160,7 @@ def iter_mbox(path: Path) -> Iterator[SourceEvent]:
         size = 0
         previous_blank = True
         for line in fh:
+            line_length = len(line)
             if line.startswith(b"From ") and previous_blank:
                 if start is not None:
                     yield _mbox_item(path, start, lines, size, file_time)
@@ -175,7 +176,7 @@ def iter_mbox(path: Path) -> Iterator[SourceEvent]:
                     lines.append(line)
                 size += len(line)
             previous_blank = line in (b"\n", b"\r\n")
-            offset += len(line)
+            offset += line_length
         if start is not None:
             yield _mbox_item(path, start, lines, size, file_time)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from email.header import decode_header
+from email.header import Header, decode_header
 
 # Declarations that decode any byte sequence, so they can hide UTF-8 mis-declared as Latin-1.
 _PERMISSIVE = {"latin-1", "iso8859-1", "iso-8859-1", "cp1252", "windows-1252", "ascii", "us-ascii"}
@@ -53,6 +53,10 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 
 
 def _detect(data: bytes) -> str:
+    # Detection needs material: on a few bytes it guesses exotic encodings. A UK office's
+    # short undeclared 8-bit text is Windows-1252 far more often than anything else.
+    if len(data) < 200:
+        return data.decode("cp1252", errors="replace")
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:65536]).best()
@@ -68,7 +72,11 @@ def header_text(value: object) -> str:
     """Decode one header value (RFC 2047 words, raw 8-bit bytes) into clean single-line text."""
     if value is None:
         return ""
-    if not isinstance(value, str):  # compat32 returns a Header object for some malformed input
+    if isinstance(value, Header):
+        # compat32 wraps a header holding raw 8-bit bytes in a Header of "unknown-8bit" chunks;
+        # str() of it would turn every such byte into U+FFFD. Decode the chunks ourselves.
+        value = _join_chunks(decode_header(value))
+    elif not isinstance(value, str):
         value = str(value)
     if not value.isascii() and _SURROGATE.search(value):
         # 8-bit bytes in the header: compat32 keeps them as surrogate escapes.
@@ -83,6 +91,10 @@ def _decode_words(value: str) -> str:
         parts = decode_header(value)
     except Exception:  # email.errors.HeaderParseError and friends: keep the text as it came
         return value
+    return _join_chunks(parts)
+
+
+def _join_chunks(parts: list[tuple[bytes | str, str | None]]) -> str:
     out: list[str] = []
     for chunk, charset in parts:
         if isinstance(chunk, bytes):

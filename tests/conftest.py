@@ -1,0 +1,65 @@
+"""Shared fixtures. Qt runs offscreen by default; every test that starts pool jobs must finish them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers (msgfile)
+
+from triage.store import Store  # noqa: E402
+
+
+@pytest.fixture
+def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Apart from tmp_path, so a test that imports tmp_path never meets the database itself.
+    return tmp_path_factory.mktemp("db") / "triage.db"
+
+
+@pytest.fixture
+def store(db_path: Path):  # type: ignore[no-untyped-def]
+    s = Store.open(db_path)
+    yield s
+    s.close()
+
+
+def eml(
+    *,
+    subject: str = "Hello",
+    body: str = "Body text",
+    sender: str = "Jo Bloggs <jo@example.org>",
+    date: str | None = "Tue, 14 Oct 2025 09:12:44 +0100",
+    message_id: str | None = "<m1@example.org>",
+    extra_headers: str = "",
+    content_type: str = 'text/plain; charset="utf-8"',
+    encoding: str = "8bit",
+) -> bytes:
+    lines = [f"From: {sender}", "To: Helen Marsh MP <casework@helenmarsh-mp.org.uk>",
+             f"Subject: {subject}"]
+    if date is not None:
+        lines.append(f"Date: {date}")
+    if message_id is not None:
+        lines.append(f"Message-ID: {message_id}")
+    lines += ["MIME-Version: 1.0", f"Content-Type: {content_type}",
+              f"Content-Transfer-Encoding: {encoding}"]
+    head = "\n".join(lines) + ("\n" + extra_headers.strip("\n") if extra_headers else "")
+    return (head + "\n\n" + body).encode("utf-8")
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_pool_jobs():  # type: ignore[no-untyped-def]
+    """napari-style: a test must not leave thread-pool work running behind it."""
+    yield
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThreadPool
+
+        pool = QThreadPool.globalInstance()
+        if pool.activeThreadCount():
+            finished = pool.waitForDone(10000)
+            assert finished, "a test left thread-pool jobs running"
+            pytest.fail("a test left thread-pool jobs running (they finished only after it)")
