@@ -9,7 +9,7 @@ QT_SYSTEM_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 \
 	libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
 
-.PHONY: run test system-deps venv bench clean
+.PHONY: run test system-deps venv bench clean model
 
 run: system-deps $(STAMP)
 	$(BIN)/triage-desk --demo
@@ -48,3 +48,7 @@ bench: $(STAMP).test
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# Retrain the model shipped in the package from models/corpus (reproducible: fixed seed).
+model: $(STAMP)
+	$(BIN)/triage train --corpus models/corpus --out triage/data/default_model.skops

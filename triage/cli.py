@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from .cli_model import ModelCommandFailed
 from .paths import default_db_path
 from .store import TOPICS, Store, StoreError
 
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CommandFailed, StoreError) as exc:
+    except (CommandFailed, StoreError, ModelCommandFailed) as exc:
         print(f"triage: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="parser processes (default: cores)")
     p.add_argument("--no-classify", action="store_true",
                    help="store messages without classifying them")
+    p.add_argument("--model", metavar="FILE", help="model file (default: the active model)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="one record per message, as JSON lines or CSV")
@@ -76,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("errors", help="list messages an import rejected, with the reason")
     db_option(p)
     p.set_defaults(func=cmd_errors)
+
+    from .cli_model import add_commands
+
+    add_commands(sub, db_option)
 
     p = sub.add_parser("raw", help="write a stored message's original bytes, exactly as imported")
     db_option(p)
@@ -118,9 +124,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         check_paths(paths)
     except SourceError as exc:
         raise CommandFailed(str(exc)) from exc
+    classifier = None
+    if not args.no_classify:
+        from .classify import ModelRef, active_model_path
+        from .classify.persist import ModelFileError
+
+        classifier = ModelRef(str(active_model_path(args.model)))
+        try:
+            classifier.version  # load once here: a bad model file fails before any work
+        except (ModelFileError, OSError) as exc:
+            raise CommandFailed(f"{exc} (use --no-classify to import without a model)") from exc
     with open_store(args) as store:
         progress = _progress_printer(sys.stderr) if sys.stderr.isatty() else None
-        summary = import_paths(store, paths, progress=progress, workers=args.workers)
+        summary = import_paths(store, paths, progress=progress, workers=args.workers,
+                               classifier=classifier)
         if progress:
             sys.stderr.write("\n")
     print(summary.line())

@@ -222,7 +222,9 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [message_row, p["model_version"], json.dumps(p["topics"]), json.dumps(p["scores"]),
              p["urgency"], int(p["safeguarding"]), p.get("confidence"), p.get("deadline"),
-             json.dumps(p.get("reasons", {})), utcnow()],
+             json.dumps({**p.get("reasons", {}),
+                         "urgency_scores": p.get("urgency_scores"),
+                         "safeguarding_score": p.get("safeguarding_score")}), utcnow()],
         )
 
     def put_predictions(self, items: Iterable[tuple[int, dict[str, Any]]]) -> int:
@@ -233,6 +235,42 @@ class Store:
                 self._put_prediction(row_id, prediction)
                 count += 1
         return count
+
+    def rows_to_classify(self, *, everything: bool, model_version: str,
+                         batch: int = 500) -> Iterator[list[dict[str, Any]]]:
+        """Messages without a prediction from `model_version` (or all), in id order, batched.
+        Keyset pagination, so the caller may write predictions between batches."""
+        last = 0
+        condition = "" if everything else (
+            "AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.message_id = m.id "
+            "AND p.model_version = ?)")
+        while True:
+            params: list[Any] = [last] + ([] if everything else [model_version]) + [batch]
+            cur = self.db.execute(
+                "SELECT m.id, m.subject, m.date, m.new_text, m.quoted_text, m.body_text "
+                f"FROM messages m WHERE m.id > ? {condition} ORDER BY m.id LIMIT ?", params)
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r)) for r in cur]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1]["id"]
+
+    def human_labelled(self) -> Iterator[dict[str, Any]]:
+        """Messages with any human label, with the labels they effectively carry."""
+        cur = self.db.execute(
+            "SELECT m.id, m.message_id, m.subject, m.date, m.new_text, m.quoted_text, m.body_text, "
+            "COALESCE(l.topics, p.topics, '[]') AS topics, "
+            "COALESCE(l.urgency, p.urgency, 'normal') AS urgency, "
+            "COALESCE(l.safeguarding, p.safeguarding, 0) AS safeguarding "
+            "FROM labels l JOIN messages m ON m.id = l.message_id "
+            "LEFT JOIN predictions p ON p.message_id = m.id ORDER BY m.id")
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            rec = dict(zip(names, row))
+            rec["topics"] = json.loads(rec["topics"])
+            rec["safeguarding"] = bool(rec["safeguarding"])
+            yield rec
 
     # -- reading ------------------------------------------------------------------------------
 

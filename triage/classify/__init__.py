@@ -1,0 +1,61 @@
+"""The classifier behind a small API: load a model, predict messages, explain a prediction.
+
+Heavy imports (scikit-learn, skops) happen when a model is first loaded, never at import of
+this package, so the window appears before the model is ready.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .text import ModelInput, from_message, from_row
+
+__all__ = ["ModelRef", "ModelInput", "active_model_path", "from_message", "from_row", "load"]
+
+_loaded: dict[str, Any] = {}  # per process: path -> (mtime, model)
+
+
+def active_model_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--model, else $TRIAGE_MODEL, else the model shipped with the package."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("TRIAGE_MODEL")
+    if env:
+        return Path(env)
+    from .persist import default_model_path
+
+    return default_model_path()
+
+
+def load(path: Path) -> Any:
+    """The model at `path`, loaded once per process (and again if the file changes)."""
+    from .persist import load_model
+
+    key = str(path.resolve())
+    mtime = path.stat().st_mtime_ns
+    cached = _loaded.get(key)
+    if cached is None or cached[0] != mtime:
+        cached = (mtime, load_model(path)[0])
+        _loaded[key] = cached
+    return cached[1]
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A picklable handle on a model file: import worker processes load it once each."""
+
+    path: str
+
+    def __call__(self, messages: Sequence[Any]) -> list[dict[str, Any]]:
+        return self.predict_inputs([from_message(m) for m in messages])
+
+    def predict_inputs(self, inputs: Sequence[ModelInput]) -> list[dict[str, Any]]:
+        return list(load(Path(self.path)).predict(inputs))
+
+    @property
+    def version(self) -> str:
+        return str(load(Path(self.path)).version)
