@@ -101,16 +101,30 @@ CREATE TABLE labels (
     labelled_at TEXT NOT NULL
 );
 
+-- The audit log of human changes. One user action on several messages shares an action_id,
+-- which is also what undo reverts.
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
+    action_id TEXT NOT NULL,
     message_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
-    action TEXT NOT NULL,
+    field TEXT NOT NULL,
     old_value TEXT,
-    new_value TEXT
+    new_value TEXT,
+    undone INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX events_message ON events(message_id, at);
+CREATE INDEX events_action ON events(action_id);
+
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX notes_message ON notes(message_id, at);
 
 CREATE TABLE import_errors (
     id INTEGER PRIMARY KEY,

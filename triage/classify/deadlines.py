@@ -209,8 +209,9 @@ def find_deadlines(text: str, sent: date) -> list[Deadline]:
             days = (when - sent).days
             if days < 0 or days > MAX_AHEAD_DAYS:
                 continue
-            cue = CUES.search(_sentence_around(text, m.start(), m.end()))
-            found.append(Deadline(when, days, m.group(0).strip(), cue.group(0).lower() if cue else None))
+            phrase = m.group(0).strip().rstrip(".")
+            cue = CUES.search(_sentence_around(text, m.start(), m.start() + len(phrase)))
+            found.append(Deadline(when, days, phrase, cue.group(0) if cue else None))
     return found
 
 

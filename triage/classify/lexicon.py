@@ -84,7 +84,8 @@ _POLICY = re.compile(
     r"young people in general|rates of|rise in|increase in|per cent|%)"
 )
 _PERSONAL = re.compile(
-    r"\b(?:i|i'm|im|i've|me|my|we|our|us|he|she|he's|she's|hes|shes|him|her|his|they|their|them|"
+    # Not "we/our/they": campaigns and briefings speak that way ("our campaign", "their mental health").
+    r"\b(?:i|i'm|im|i've|me|my|he|she|he's|she's|hes|shes|him|her|his|"
     r"son|daughter|child|kid|boy|girl|mum|mam|dad|wife|husband|partner|brother|sister|nan|gran|"
     r"grandson|granddaughter|neighbour|tenant|client|pupil|student)\b"
 )
@@ -93,7 +94,7 @@ _PAST = re.compile(r"\b(?:(?:years|months) ago|in the past|used to|back in|last 
                    r"has(?:n't| not) (?:self[- ]harmed|harmed).{0,20}since|stopped (?:self[- ]harming|cutting))\b",
                    )
 # "since he moved in six months ago": the harm goes on.
-_ONGOING = re.compile(r"\b(?:since|ever since|still|keeps?|again)\b")
+_ONGOING = re.compile(r"\b(?:ever since|still|keeps?|again|moved in|started)\b")
 _COMPILED = tuple((cat, re.compile(rf"\b(?:{pat})")) for cat, pat, _a in PHRASES)
 _ANCHOR_ENTRIES: dict[str, list[int]] = {}
 for _index, (_cat, _pat, _anchors) in enumerate(PHRASES):
@@ -130,6 +131,14 @@ _EXACT_ANCHORS = {"dead", "die", "end", "own", "here", "made", "make", "left", "
                   "tell", "point", "take", "want", "seen", "safe", "money", "bank", "pin", "around",
                   "adult", "older", "reason", "concern", "police", "called", "taking", "ending"}
 _PREFILTER = re.compile(r"\b" + trie_regex(sorted(_ANCHOR_ENTRIES), _EXACT_ANCHORS))
+# The prefilter matches the longest anchor ("suicide"), which must also bring the entries of
+# every stem it extends ("suicid").
+_ANCHOR_ENTRIES = {
+    anchor: sorted({i for stem, found in _ANCHOR_ENTRIES.items()
+                    if anchor.startswith(stem) and (stem == anchor or stem not in _EXACT_ANCHORS)
+                    for i in found})
+    for anchor in _ANCHOR_ENTRIES
+}
 
 
 @dataclass(frozen=True, slots=True)
