@@ -174,6 +174,7 @@ class Triage:
                     "INSERT INTO events (action_id, message_id, at, actor, field, old_value, new_value) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [action_id, row_id, now, self.actor, field, json.dumps(old), json.dumps(new)])
+            self.store.refresh_effective({row_id for _f, row_id, _n in changes})
         return action_id
 
     def undo(self, action_id: str | None = None) -> list[int]:
@@ -195,6 +196,7 @@ class Triage:
                 self._write(field, row_id, json.loads(old) if old is not None else None, now)
                 db.execute("UPDATE events SET undone = 1 WHERE id = ?", [event_id])
                 touched.append(row_id)
+            self.store.refresh_effective(set(touched))
             if events:
                 db.execute("INSERT INTO events (action_id, message_id, at, actor, field, old_value, new_value) "
                            "VALUES (?, NULL, ?, ?, 'undo', NULL, ?)",

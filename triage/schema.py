@@ -55,6 +55,18 @@ CREATE TABLE messages (
     status TEXT NOT NULL DEFAULT 'new'
         CHECK (status IN ('new', 'in_progress', 'awaiting_reply', 'done')),
     assignee TEXT,
+    -- What the message effectively carries (a human label, else the model's), kept here by
+    -- Store.refresh_effective so every view and sort is one indexed read of one table.
+    is_open INTEGER NOT NULL DEFAULT 1,      -- status != 'done'
+    eff_topics INTEGER NOT NULL DEFAULT 0,   -- bits: 1 send, 2 tribunal, 4 school_place
+    eff_urgency INTEGER NOT NULL DEFAULT 1,  -- 0 low, 1 normal, 2 high, 3 urgent
+    eff_safeguarding INTEGER NOT NULL DEFAULT 0,
+    deadline TEXT,
+    confidence REAL,
+    needs_review INTEGER NOT NULL DEFAULT 0,
+    -- The default order as one sortable string: safeguarding, then urgent, then nearest
+    -- deadline, then newest.
+    rank_key TEXT NOT NULL DEFAULT '',
     source_kind TEXT NOT NULL,
     source_locator TEXT NOT NULL,
     imported_at TEXT NOT NULL,
@@ -67,10 +79,17 @@ CREATE TABLE messages (
 );
 CREATE UNIQUE INDEX messages_message_id ON messages(message_id) WHERE message_id IS NOT NULL;
 CREATE UNIQUE INDEX messages_content_hash ON messages(content_hash);
-CREATE INDEX messages_date ON messages(date DESC);
-CREATE INDEX messages_status_date ON messages(status, date DESC);
-CREATE INDEX messages_assignee ON messages(assignee, status);
 CREATE INDEX messages_thread ON messages(in_reply_to);
+-- One index per sort, led by is_open (every view but Done/All filters on it); the sparse views
+-- have partial indexes so jumping to their end does not walk the whole table.
+CREATE INDEX messages_open_rank ON messages(is_open, rank_key);
+CREATE INDEX messages_open_date ON messages(is_open, date);
+CREATE INDEX messages_open_urgency ON messages(is_open, eff_urgency, date);
+CREATE INDEX messages_open_deadline ON messages(is_open, deadline, date);
+CREATE INDEX messages_safeguarding_rank ON messages(rank_key) WHERE eff_safeguarding = 1;
+CREATE INDEX messages_urgent_rank ON messages(rank_key) WHERE eff_urgency = 3 AND is_open = 1;
+CREATE INDEX messages_review_rank ON messages(rank_key) WHERE needs_review = 1 AND is_open = 1;
+CREATE INDEX messages_assignee ON messages(assignee, is_open);
 
 CREATE TABLE raw_sources (
     message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
@@ -129,6 +148,18 @@ CREATE INDEX notes_message ON notes(message_id, at);
 CREATE TABLE import_errors (
     id INTEGER PRIMARY KEY,
     run_id INTEGER REFERENCES import_runs(id),
+    -- What the message effectively carries (a human label, else the model's), kept here by
+    -- Store.refresh_effective so every view and sort is one indexed read of one table.
+    is_open INTEGER NOT NULL DEFAULT 1,      -- status != 'done'
+    eff_topics INTEGER NOT NULL DEFAULT 0,   -- bits: 1 send, 2 tribunal, 4 school_place
+    eff_urgency INTEGER NOT NULL DEFAULT 1,  -- 0 low, 1 normal, 2 high, 3 urgent
+    eff_safeguarding INTEGER NOT NULL DEFAULT 0,
+    deadline TEXT,
+    confidence REAL,
+    needs_review INTEGER NOT NULL DEFAULT 0,
+    -- The default order as one sortable string: safeguarding, then urgent, then nearest
+    -- deadline, then newest.
+    rank_key TEXT NOT NULL DEFAULT '',
     source_kind TEXT NOT NULL,
     locator TEXT NOT NULL,
     reason TEXT NOT NULL,

@@ -204,6 +204,7 @@ class Store:
                     self._put_prediction(row_id, prediction)
                 imported += 1
                 new_ids.append(row_id)
+            self.refresh_effective([i for i in new_ids if i])
             for err in errors:
                 conn.execute(
                     "INSERT OR IGNORE INTO import_errors (run_id, source_kind, locator, reason, "
@@ -227,14 +228,26 @@ class Store:
                          "safeguarding_score": p.get("safeguarding_score")}), utcnow()],
         )
 
+    def refresh_effective(self, row_ids: Iterable[int] | None = None) -> None:
+        """Recompute the effective-label columns (and the default sort key) of these messages
+        from labels and predictions. Call inside the transaction that changed them."""
+        if row_ids is None:
+            self.db.execute(_REFRESH_SQL.format(where="1"))  # nosec: no user input in SQL
+            return
+        ids = list(row_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            self.db.execute(_REFRESH_SQL.format(where=f"m.id IN ({','.join('?' * len(chunk))})"), chunk)
+
     def put_predictions(self, items: Iterable[tuple[int, dict[str, Any]]]) -> int:
         """Store model predictions. They never touch `labels`: human decisions stay as they are."""
-        count = 0
-        with self.db.atomic():
+        done: list[int] = []
+        with self.write_transaction():
             for row_id, prediction in items:
                 self._put_prediction(row_id, prediction)
-                count += 1
-        return count
+                done.append(row_id)
+            self.refresh_effective(done)
+        return len(done)
 
     def rows_to_classify(self, *, everything: bool, model_version: str,
                          batch: int = 500) -> Iterator[list[dict[str, Any]]]:
@@ -336,6 +349,47 @@ class Store:
         out["total"] = {"messages": self.count_messages()}
         return out
 
+
+# The effective labels, from labels (human) over predictions (model). Needs review: the model
+# was unsure (confidence < REVIEW_CONFIDENCE) and no human has labelled it, or a human label
+# disagrees with the model's.
+REVIEW_CONFIDENCE = 0.65
+_REFRESH_SQL = """
+UPDATE messages SET
+    is_open = (status != 'done'),
+    eff_topics = e.topic_bits, eff_urgency = e.urgency_rank, eff_safeguarding = e.sg,
+    deadline = e.deadline, confidence = e.confidence, needs_review = e.review,
+    rank_key = printf('%d%d%s%012d', 1 - e.sg, e.urgency_rank != 3,
+                      coalesce(e.deadline, '9999-12-31'),
+                      99999999999 - CAST(strftime('%s', substr(messages.date, 1, 19)) AS INTEGER))
+FROM (
+    SELECT m.id AS mid,
+        (instr(e_topics, '"send"') > 0) + 2 * (instr(e_topics, '"tribunal"') > 0)
+            + 4 * (instr(e_topics, '"school_place"') > 0) AS topic_bits,
+        CASE e_urgency WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END
+            AS urgency_rank,
+        e_sg AS sg, p_deadline AS deadline, p_confidence AS confidence,
+        CASE WHEN p_id IS NULL THEN 0
+             WHEN l_id IS NULL THEN coalesce(p_confidence, 1) < @review
+             ELSE (l_topics IS NOT NULL AND l_topics != p_topics)
+                  OR (l_urgency IS NOT NULL AND l_urgency != p_urgency)
+                  OR (l_sg IS NOT NULL AND l_sg != p_sg) END AS review
+    FROM (
+        SELECT m.id, l.message_id AS l_id, p.message_id AS p_id,
+            l.topics AS l_topics, l.urgency AS l_urgency, l.safeguarding AS l_sg,
+            p.topics AS p_topics, p.urgency AS p_urgency, p.safeguarding AS p_sg,
+            p.deadline AS p_deadline, p.confidence AS p_confidence,
+            coalesce(l.topics, p.topics, '[]') AS e_topics,
+            coalesce(l.urgency, p.urgency, 'normal') AS e_urgency,
+            coalesce(l.safeguarding, p.safeguarding, 0) AS e_sg
+        FROM messages m
+        LEFT JOIN labels l ON l.message_id = m.id
+        LEFT JOIN predictions p ON p.message_id = m.id
+        WHERE {where}
+    ) AS m
+) AS e
+WHERE messages.id = e.mid
+""".replace("@review", str(REVIEW_CONFIDENCE))
 
 _MESSAGE_COLUMNS = (
     "message_id", "content_hash", "in_reply_to", "refs", "sender_name", "sender_address",

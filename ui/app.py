@@ -30,17 +30,23 @@ def fresh_database(path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the import's parser processes, in a frozen build
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from triage.store import Store, StoreError
 
+    from . import theme
     from .jobs import JobRunner
     from .main_window import MainWindow
+    from .settings import Settings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Triage Desk")
     app.setOrganizationName("Triage Desk")
+    theme.follow_system(app)
     db_path = Path(args.db) if args.db else (demo_db_path() if args.demo else default_db_path())
     if args.demo:
         fresh_database(db_path)
@@ -50,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "Triage Desk cannot open its database", str(exc))
         return 1
     jobs = JobRunner()
-    window = MainWindow(store, jobs)
+    window = MainWindow(store, jobs, Settings())
     window.show()
     if args.demo:
         window.start_import([demo_inbox()])

@@ -1,118 +1,474 @@
-"""The main window: message list and reading pane over the store, import with progress."""
+"""The main window: views with live counts, the message list, the reading pane, keyboard
+triage, search and filters, and import with progress and cancel."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFileDialog, QHeaderView, QLabel, QMainWindow, QMessageBox,
-    QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QTableView,
+    QAbstractItemView, QComboBox, QFileDialog, QHeaderView, QInputDialog, QLabel,
+    QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QPushButton,
+    QSplitter, QTableView, QToolBar, QVBoxLayout, QWidget,
 )
 
+from triage import views
+from triage.actions import ActionError, Triage
 from triage.pipeline import ImportProgress, ImportSummary, import_paths
+from triage.render import attachment_bytes, safe_html
 from triage.store import Store
 
+from .delegates import BadgeDelegate
+from .dialogs import ImportSummaryDialog, SettingsDialog, ShortcutsDialog
 from .jobs import Job, JobRunner
-from .message_model import MessageTableModel, RowIdRole
+from .message_model import COLUMN_INDEX, COLUMNS, MessageListModel, RowIdRole
+from .reader import ReadingPane
+from .settings import Settings
+
+SHORTCUTS = (
+    ("j / ↓", "next message"), ("k / ↑", "previous message"),
+    ("1", "toggle SEND"), ("2", "toggle Tribunal"), ("3", "toggle School place"),
+    ("u", "urgency: urgent"), ("h", "urgency: high"), ("n", "urgency: normal"), ("l", "urgency: low"),
+    ("s", "mark or clear safeguarding"), ("e", "done"), ("i", "in progress"), ("w", "awaiting reply"),
+    ("a", "assign to…"), ("c", "add a note"), ("/", "search"), ("Esc", "clear search, back to list"),
+    ("Ctrl+Z", "undo the last action"), ("Ctrl+I", "import mail"), ("?", "this list"),
+)
+DATE_RANGES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30),
+               ("Last 12 weeks", 84))
 
 
 class MainWindow(QMainWindow):
     import_finished = Signal(object)  # ImportSummary
+    counts_updated = Signal(dict)
+    action_done = Signal(str)
 
-    def __init__(self, store: Store, jobs: JobRunner) -> None:
+    def __init__(self, store: Store, jobs: JobRunner, settings: Settings) -> None:
         super().__init__()
         self.store = store
         self.jobs = jobs
+        self.settings = settings
         self.import_job: Job | None = None
-        self.setWindowTitle(f"Triage Desk — {Path(store.path).name}")
-        self.resize(1200, 760)
+        self.counts_job: Job | None = None
+        self.setWindowTitle(f"Triage Desk — {Path(store.path).stem}")
+        self.setAcceptDrops(True)
+        self.resize(1440, 880)
 
-        self.model = MessageTableModel(store, self)
+        # -- sidebar ----------------------------------------------------------------------
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for name, (label, _where) in views.VIEWS.items():
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.sidebar.addItem(item)
+        self.sidebar.setCurrentRow(0)
+        self.sidebar.currentItemChanged.connect(lambda *_: self.apply_query())
+        self.sidebar.setMinimumWidth(170)
+        self.sidebar.setMaximumWidth(240)
+        self.sidebar.setStyleSheet(
+            "QListWidget#sidebar { border: none; background: palette(window); padding-top: 6px; }"
+            "QListWidget#sidebar::item { padding: 7px 12px; border-radius: 6px; margin: 1px 6px; }"
+            "QListWidget#sidebar::item:selected { background: palette(highlight); color: palette(highlighted-text); }")
+
+        # -- toolbar: search, filters, sort -----------------------------------------------
+        self.search = QLineEdit()
+        self.search.setPlaceholderText('Search sender, subject, body   ("exact phrase", prefix*)   /')
+        self.search.setClearButtonEnabled(True)
+        self.search_timer = QTimer(self, singleShot=True, interval=250)
+        self.search.textChanged.connect(lambda _t: self.search_timer.start())
+        self.search_timer.timeout.connect(self.apply_query)
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("Any status", None)
+        for value, label in (("new", "New"), ("in_progress", "In progress"),
+                             ("awaiting_reply", "Awaiting reply"), ("done", "Done")):
+            self.status_filter.addItem(label, value)
+        self.assignee_filter = QComboBox()
+        self.date_filter = QComboBox()
+        for label, days in DATE_RANGES:
+            self.date_filter.addItem(label, days)
+        self.sort_box = QComboBox()
+        for name, (label, _order) in views.SORTS.items():
+            self.sort_box.addItem(label, name)
+        for box in (self.status_filter, self.assignee_filter, self.date_filter, self.sort_box):
+            box.currentIndexChanged.connect(lambda _i: self.apply_query())
+        self._fill_assignees()
+
+        toolbar = QToolBar("Main")
+        toolbar.setMovable(False)
+        toolbar.setObjectName("mainToolbar")
+        self.addToolBar(toolbar)
+        self.import_action = QAction("Import…", self)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.triggered.connect(self.choose_import)
+        toolbar.addAction(self.import_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(self.search)
+        for label, box in (("Status", self.status_filter), ("Assigned", self.assignee_filter),
+                           ("Received", self.date_filter), ("Sort", self.sort_box)):
+            toolbar.addWidget(QLabel(f"  {label} "))
+            toolbar.addWidget(box)
+
+        # -- list and reading pane ----------------------------------------------------------
+        self.model = MessageListModel(store, self.current_query(), self)
         self.table = QTableView()
+        self.table.setObjectName("messageList")
         self.table.setModel(self.model)
+        self.table.setItemDelegate(BadgeDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.verticalHeader().setDefaultSectionSize(30)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        header.resizeSection(0, 130)
-        header.resizeSection(1, 200)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(3, 110)
-        self.table.selectionModel().currentRowChanged.connect(self._show_current)
+        header.setSectionsMovable(True)
+        for i, (_key, _label, width) in enumerate(COLUMNS):
+            header.resizeSection(i, width)
+        header.setSectionResizeMode(COLUMN_INDEX["subject"], QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COLUMN_INDEX["safeguarding"], QHeaderView.ResizeMode.Fixed)
+        header.setSortIndicatorShown(False)
+        header.sectionClicked.connect(self._header_clicked)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
 
-        self.reader = QPlainTextEdit()
-        self.reader.setReadOnly(True)
-        self.reader.setPlaceholderText("Select a message to read it.")
+        self.reader = ReadingPane(settings.safeguarding_text)
+        self.reader.link_requested.connect(self.open_link)
+        self.reader.attachment_requested.connect(self.handle_attachment)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.reader)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        self.setCentralWidget(splitter)
+        self.list_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.list_splitter.addWidget(self.table)
+        self.list_splitter.addWidget(self.reader)
+        self.list_splitter.setStretchFactor(0, 3)
+        self.list_splitter.setStretchFactor(1, 2)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.addWidget(self.sidebar)
+        self.main_splitter.addWidget(self.list_splitter)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([200, 1240])
+        self.list_splitter.setSizes([800, 440])
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.main_splitter)
+        self.setCentralWidget(holder)
 
+        # -- status bar ---------------------------------------------------------------------
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(240)
+        self.progress.setMaximumWidth(260)
         self.progress.setRange(0, 1000)
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel import")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_import)
         self.count_label = QLabel()
-        self.statusBar().addPermanentWidget(self.count_label)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.statusBar().addPermanentWidget(self.cancel_button)
-        self._update_count()
+        self.staff_label = QLabel()
+        for w in (self.staff_label, self.count_label, self.progress, self.cancel_button):
+            self.statusBar().addPermanentWidget(w)
 
+        self._build_menus()
+        self._build_shortcuts()
+        self._restore_layout()
+        self.counts_timer = QTimer(self, singleShot=True, interval=150)
+        self.counts_timer.timeout.connect(self.refresh_counts)
+        self.reload_timer = QTimer(self, singleShot=True, interval=1500)
+        self.reload_timer.timeout.connect(self._reload_keeping_selection)
+        self._update_status()
+        self.refresh_counts()
+
+    # -- menus and keys -----------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        act = QAction("&Import mail…", self)
-        act.setShortcut(QKeySequence("Ctrl+I"))
-        act.triggered.connect(self.choose_import)
-        file_menu.addAction(act)
-        act = QAction("Import &folder…", self)
-        act.triggered.connect(self.choose_import_folder)
-        file_menu.addAction(act)
+        file_menu.addAction(self.import_action)
+        folder = QAction("Import &folder or Maildir…", self)
+        folder.triggered.connect(self.choose_import_folder)
+        file_menu.addAction(folder)
         file_menu.addSeparator()
-        act = QAction("&Quit", self)
-        act.setShortcut(QKeySequence.StandardKey.Quit)
-        act.triggered.connect(self.close)
-        file_menu.addAction(act)
+        prefs = QAction("&Settings…", self)
+        prefs.triggered.connect(self.edit_settings)
+        file_menu.addAction(prefs)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = QAction("&Undo last action", self)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.triggered.connect(self.undo)
+        edit.addAction(self.undo_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(keys)
 
-    # -- reading ----------------------------------------------------------------------------
+    def _build_shortcuts(self) -> None:
+        def key(seq: str, fn: Any) -> None:
+            shortcut = QShortcut(QKeySequence(seq), self.table)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(fn)
 
-    def _update_count(self) -> None:
+        key("j", lambda: self.move(1))
+        key("k", lambda: self.move(-1))
+        key("1", lambda: self.act(lambda t, ids: t.toggle_topic(ids, "send"), "SEND toggled"))
+        key("2", lambda: self.act(lambda t, ids: t.toggle_topic(ids, "tribunal"), "Tribunal toggled"))
+        key("3", lambda: self.act(lambda t, ids: t.toggle_topic(ids, "school_place"), "School place toggled"))
+        for letter, urgency in (("u", "urgent"), ("h", "high"), ("n", "normal"), ("l", "low")):
+            key(letter, lambda u=urgency: self.act(lambda t, ids: t.set_urgency(ids, u), f"Urgency: {u}"))
+        key("s", lambda: self.act(lambda t, ids: t.toggle_safeguarding(ids), "Safeguarding changed"))
+        key("e", lambda: self.act(lambda t, ids: t.set_status(ids, "done"), "Marked done"))
+        key("i", lambda: self.act(lambda t, ids: t.set_status(ids, "in_progress"), "In progress"))
+        key("w", lambda: self.act(lambda t, ids: t.set_status(ids, "awaiting_reply"), "Awaiting reply"))
+        key("a", self.assign_selected)
+        key("c", self.note_selected)
+        for seq in ("/", "Ctrl+F"):
+            QShortcut(QKeySequence(seq), self, activated=self.focus_search)
+        QShortcut(QKeySequence("?"), self, activated=self.show_shortcuts)
+        QShortcut(QKeySequence("Escape"), self.search, activated=self.leave_search)
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def current_query(self) -> views.Query:
+        item = self.sidebar.currentItem()
+        view = item.data(Qt.ItemDataRole.UserRole) if item else "inbox"
+        days = self.date_filter.currentData()
+        date_from = None
+        if days is not None:
+            from datetime import datetime, timedelta, timezone
+
+            date_from = (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%d")
+        return views.Query(view=view, sort=self.sort_box.currentData() or "priority",
+                           search=self.search.text(), status=self.status_filter.currentData(),
+                           assignee=self.assignee_filter.currentData(), date_from=date_from)
+
+    def apply_query(self) -> None:
+        if not hasattr(self, "model"):
+            return
+        self.model.set_query(self.current_query())
+        self.search.setStyleSheet("QLineEdit { border: 1px solid #c62828; }" if self.model.error else "")
+        self.search.setToolTip(self.model.error or "")
+        self._update_status()
+        if self.model.rowCount():
+            self.select_row(0)
+        else:
+            self.reader.clear()
+
+    def _header_clicked(self, section: int) -> None:
+        key = COLUMNS[section][0]
+        sort = {"date": "date_desc", "urgency": "urgency", "deadline": "deadline"}.get(key)
+        if sort:
+            self.sort_box.setCurrentIndex(self.sort_box.findData(sort))
+
+    def _fill_assignees(self) -> None:
+        current = self.assignee_filter.currentData()
+        self.assignee_filter.blockSignals(True)
+        self.assignee_filter.clear()
+        self.assignee_filter.addItem("Anyone", None)
+        self.assignee_filter.addItem("Unassigned", "")
+        for name in views.assignees(self.store):
+            self.assignee_filter.addItem(name, name)
+        index = self.assignee_filter.findData(current)
+        self.assignee_filter.setCurrentIndex(max(0, index))
+        self.assignee_filter.blockSignals(False)
+
+    def _update_status(self) -> None:
         n = self.model.rowCount()
         self.count_label.setText(f"{n:,} message{'s' if n != 1 else ''}")
+        name = self.settings.staff_name
+        self.staff_label.setText(f"Signed in as {name}   " if name else "")
 
-    def _show_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+    # -- counts (off the GUI thread) -------------------------------------------------------------
+
+    def refresh_counts(self) -> None:
+        if self.counts_job is not None and not self.counts_job.done.is_set():
+            self.counts_timer.start()  # one is running: ask again when it is done
+            return
+        path = self.store.path
+
+        def work(_progress: Any, _cancelled: Any) -> dict[str, int]:
+            with Store.open(path, create=False) as store:
+                return views.view_counts(store)
+
+        job = Job(work)
+        job.signals.finished.connect(self._show_counts)
+        self.counts_job = self.jobs.start(job)
+
+    def _show_counts(self, counts: dict[str, int]) -> None:
+        for i in range(self.sidebar.count()):
+            item = self.sidebar.item(i)
+            name = item.data(Qt.ItemDataRole.UserRole)
+            label = views.VIEWS[name][0]
+            item.setText(f"{label}   {counts.get(name, 0):,}")
+        self.counts_updated.emit(counts)
+
+    # -- selection and reading ----------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        if not rows and self.table.currentIndex().isValid():
+            rows = [self.table.currentIndex().row()]
+        return [rid for rid in (self.model.row_id(r) for r in rows) if rid is not None]
+
+    def select_row(self, row: int) -> None:
+        row = max(0, min(row, self.model.rowCount() - 1))
+        if row < 0 or self.model.rowCount() == 0:
+            return
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+
+    def move(self, step: int) -> None:
+        current = self.table.currentIndex().row()
+        self.select_row(0 if current < 0 else current + step)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row_id = self.model.data(current, RowIdRole) if current.isValid() else None
         if row_id is None:
             self.reader.clear()
             return
-        rec = self.store.message(row_id)
-        lines = [
-            f"From: {rec['sender_name']} <{rec['sender_address']}>",
-            f"Date: {rec['date'].replace('T', ' ').rstrip('Z')} UTC",
-            f"Subject: {rec['subject']}",
-            "",
-            rec["body_text"],
-        ]
-        self.reader.setPlainText("\n".join(lines))
+        self.show_message(int(row_id))
 
-    # -- import -----------------------------------------------------------------------------
+    def show_message(self, row_id: int) -> None:
+        record = self.store.message(row_id)
+        state = Triage(self.store, self.settings.staff_name or "viewer").effective(row_id)
+        row = self.store.db.execute(
+            "SELECT model_version, topics, scores, urgency, safeguarding, confidence, deadline, reasons "
+            "FROM predictions WHERE message_id = ?", [row_id]).fetchone()
+        prediction = None
+        if row is not None:
+            prediction = {"model_version": row[0], "topics": json.loads(row[1]), "scores": json.loads(row[2]),
+                          "urgency": row[3], "safeguarding": bool(row[4]), "confidence": row[5] or 0.0,
+                          "deadline": row[6], "reasons": json.loads(row[7] or "{}")}
+        html_body = None
+        if record["has_html"]:
+            # Re-parsing one message's original is a millisecond: the store keeps no HTML copy.
+            html_body = safe_html(self.store.raw_source(row_id), record["source_kind"])
+        notes = Triage(self.store, "viewer").notes(row_id)
+        self.reader.show_message(record, state, prediction, notes, html_body)
+
+    # -- triage actions -------------------------------------------------------------------------
+
+    def ensure_staff_name(self) -> str | None:
+        name = self.settings.staff_name
+        if not name:
+            name = self.ask_text("Who are you?", "Your name stamps every change you make:")
+            if not name:
+                return None
+            self.settings.staff_name = name
+            self._update_status()
+        return name
+
+    def act(self, fn: Any, description: str) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        name = self.ensure_staff_name()
+        if not name:
+            return
+        row = self.table.currentIndex().row()
+        try:
+            fn(Triage(self.store, name), ids)
+        except ActionError as exc:
+            self.show_message_box("Cannot do that", str(exc))
+            return
+        self._after_change(row, ids)
+        suffix = f" ({len(ids)} messages)" if len(ids) > 1 else ""
+        self.statusBar().showMessage(f"{description}{suffix} — Ctrl+Z to undo", 6000)
+        self.action_done.emit(description)
+
+    def _after_change(self, row: int, ids: list[int]) -> None:
+        before = self.model.rowCount()
+        self.model.refresh_rows()
+        if self.model.rowCount() != before or len(ids) > 1:
+            self.select_row(min(row, self.model.rowCount() - 1))
+        elif ids:
+            self.show_message(ids[0] if len(ids) == 1 else ids[-1])
+        self._update_status()
+        self.counts_timer.start()
+
+    def assign_selected(self) -> None:
+        names = sorted(set(views.assignees(self.store)) | {self.settings.staff_name} - {""})
+        person = self.ask_item("Assign to", "Staff member (type a new name, or empty to unassign):", names)
+        if person is None:
+            return
+        self.act(lambda t, ids: t.assign(ids, person), f"Assigned to {person}" if person else "Unassigned")
+        self._fill_assignees()
+
+    def note_selected(self) -> None:
+        text = self.ask_text("Add a note", "Note:")
+        if text:
+            ids = self.selected_ids()[:1]
+            if ids:
+                self.act(lambda t, _ids: t.add_note(ids[0], text), "Note added")
+
+    def undo(self) -> None:
+        name = self.settings.staff_name
+        if not name:
+            return
+        touched = Triage(self.store, name).undo()
+        if not touched:
+            self.statusBar().showMessage("Nothing to undo.", 4000)
+            return
+        row = self.table.currentIndex().row()
+        self.model.refresh_rows()
+        self.select_row(max(0, row))
+        self._update_status()
+        self.counts_timer.start()
+        self.statusBar().showMessage(f"Undone ({len(touched)} message{'s' if len(touched) != 1 else ''}).", 4000)
+        self.action_done.emit("undo")
+
+    # -- search focus ------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def leave_search(self) -> None:
+        if self.search.text():
+            self.search.clear()
+        self.table.setFocus()
+
+    # -- links and attachments ---------------------------------------------------------------
+
+    def open_link(self, url: QUrl) -> None:
+        if url.scheme() not in ("http", "https", "mailto"):
+            self.show_message_box("Link not opened", f"Triage Desk does not open {url.scheme() or 'this kind of'} links.")
+            return
+        if self.confirm("Open link?", f"This opens your web browser at:\n\n{url.toString()}\n\n"
+                        "Only continue if you trust the sender."):
+            QDesktopServices.openUrl(url)
+
+    def handle_attachment(self, index: int, how: str) -> None:
+        record = self.reader.record
+        if record is None:
+            return
+        name, data = attachment_bytes(self.store.raw_source(record["id"]), record["source_kind"], index)
+        if how == "save":
+            target = self.ask_save_path(name)
+            if target:
+                Path(target).write_bytes(data)
+                self.statusBar().showMessage(f"Saved {target}", 5000)
+        elif self.confirm("Open attachment?", f"Open {name} with the program your computer uses for it?"):
+            import tempfile
+
+            folder = Path(tempfile.mkdtemp(prefix="triage-attachment-"))
+            path = folder / name
+            path.write_bytes(data)
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    # -- import -------------------------------------------------------------------------------------
 
     def choose_import(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Import mail", str(Path.home()),
-            "Mail (*.eml *.msg *.mbox *.mbx);;All files (*)")
+        files, _ = QFileDialog.getOpenFileNames(self, "Import mail", str(Path.home()),
+                                                "Mail (*.eml *.msg *.mbox *.mbx);;All files (*)")
         if files:
             self.start_import([Path(f) for f in files])
 
@@ -121,15 +477,31 @@ class MainWindow(QMainWindow):
         if folder:
             self.start_import([Path(folder)])
 
-    def start_import(self, paths: list[Path]) -> Job | None:
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.start_import(paths)
+
+    def start_import(self, paths: list[Path], *, classify: bool = True, workers: int | None = None) -> Job | None:
         if self.import_job is not None and not self.import_job.done.is_set():
             self.statusBar().showMessage("An import is already running.", 5000)
             return None
         db_path = self.store.path
 
         def work(progress: Any, cancelled: Any) -> ImportSummary:
+            classifier = None
+            if classify:
+                from triage.classify import ModelRef, active_model_path
+
+                classifier = ModelRef(str(active_model_path()))
             with Store.open(db_path) as store:
-                return import_paths(store, paths, progress=progress, cancelled=cancelled)
+                return import_paths(store, paths, progress=progress, cancelled=cancelled,
+                                    classifier=classifier, workers=workers)
 
         job = Job(work)
         job.signals.progress.connect(self._on_progress)
@@ -139,43 +511,115 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
         self.statusBar().showMessage(f"Importing {', '.join(p.name for p in paths)}…")
         return self.jobs.start(job)
 
     def cancel_import(self) -> None:
         if self.import_job is not None:
             self.import_job.cancel()
-            self.statusBar().showMessage("Cancelling import…")
+            self.cancel_button.setEnabled(False)
+            self.statusBar().showMessage("Cancelling import after the current batch…")
 
     def _on_progress(self, state: ImportProgress) -> None:
         self.progress.setValue(int(state.fraction * 1000))
-        if state.imported and state.imported != self.model.rowCount():
-            self.model.reload()
-            self._update_count()
+        self.progress.setFormat(f"%p%  {state.imported:,} new")
+        if state.imported and not self.reload_timer.isActive():
+            self.reload_timer.start()  # the list follows the import, at most every 1.5 s
+
+    def _reload_keeping_selection(self) -> None:
+        current = self.table.currentIndex()
+        row_id = self.model.data(current, RowIdRole) if current.isValid() else None
+        scroll = self.table.verticalScrollBar().value()
+        self.model.reload()
+        self._update_status()
+        self.counts_timer.start()
+        if row_id is not None:
+            row = self.model.row_of(int(row_id))
+            if row is not None:
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.verticalScrollBar().setValue(scroll)
 
     def _end_import(self) -> None:
         self.progress.hide()
         self.cancel_button.hide()
-        self.model.reload()
-        self._update_count()
+        self.reload_timer.stop()
+        self._reload_keeping_selection()
+        self._fill_assignees()
+        if not self.table.currentIndex().isValid() and self.model.rowCount():
+            self.select_row(0)
 
     def _on_import_done(self, summary: ImportSummary) -> None:
         self._end_import()
-        self.statusBar().showMessage(f"Import finished: {summary.line()}", 15000)
+        self.statusBar().showMessage(f"Import {'cancelled' if summary.cancelled else 'finished'}: {summary.line()}", 15000)
         self.import_finished.emit(summary)
-        if summary.errors:
-            detail = "\n".join(f"{e['locator']}: {e['reason']}" for e in summary.errors[:200])
-            self.show_message("Import finished", summary.line() + "\n\nRejected:\n" + detail)
+        if summary.errors or summary.cancelled:
+            self.show_import_summary(summary)
 
     def _on_import_failed(self, reason: str, _trace: str) -> None:
         self._end_import()
-        self.show_message("Import failed", reason)
+        self.show_message_box("Import failed", reason)
 
-    def show_message(self, title: str, text: str) -> None:
-        """Dialogs sit behind one method so tests can replace it."""
-        QMessageBox.information(self, title, text)
+    # -- settings and layout ------------------------------------------------------------------
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.settings.staff_name, self.settings.safeguarding_text, self)
+        if dialog.exec():
+            name, text = dialog.values()
+            if name:
+                self.settings.staff_name = name
+            self.settings.safeguarding_text = text
+            self.reader.safeguarding_text = self.settings.safeguarding_text
+            self._update_status()
+
+    def _restore_layout(self) -> None:
+        for key, restore in (("geometry", self.restoreGeometry), ("state", self.restoreState),
+                             ("header", self.table.horizontalHeader().restoreState),
+                             ("main_splitter", self.main_splitter.restoreState),
+                             ("list_splitter", self.list_splitter.restoreState)):
+            value = self.settings.layout(key)
+            if value is not None:
+                restore(value)
+
+    def save_layout(self) -> None:
+        self.settings.set_layout("geometry", self.saveGeometry())
+        self.settings.set_layout("state", self.saveState())
+        self.settings.set_layout("header", self.table.horizontalHeader().saveState())
+        self.settings.set_layout("main_splitter", self.main_splitter.saveState())
+        self.settings.set_layout("list_splitter", self.list_splitter.saveState())
+        self.settings.sync()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        self.save_layout()
+        for timer in (self.counts_timer, self.reload_timer, self.search_timer):
+            timer.stop()
         self.jobs.shutdown()
         super().closeEvent(event)
 
+    # -- dialogs: one method each, so tests can replace them ------------------------------------
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(SHORTCUTS, self).exec()
+
+    def show_import_summary(self, summary: ImportSummary) -> None:
+        ImportSummaryDialog(summary, self).exec()
+
+    def show_message_box(self, title: str, text: str) -> None:
+        QMessageBox.information(self, title, text)
+
+    def confirm(self, title: str, text: str) -> bool:
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
+
+    def ask_text(self, title: str, label: str) -> str | None:
+        text, ok = QInputDialog.getText(self, title, label)
+        return text.strip() if ok else None
+
+    def ask_item(self, title: str, label: str, items: list[str]) -> str | None:
+        item, ok = QInputDialog.getItem(self, title, label, items, 0, True)
+        return item.strip() if ok else None
+
+    def ask_save_path(self, name: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save attachment", str(Path.home() / name))
+        return path or None

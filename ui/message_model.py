@@ -1,95 +1,186 @@
-"""The message list's model: reports the full row count and reads LIMIT-paged windows of rows
-from the store into a small cache, only for the rows being painted. Never the whole table.
+"""The message list's model: it reports the view's full row count and reads LIMIT-paged
+windows of rows from the store into a small cache, only for the rows being painted. Never the
+whole table (Anki's browser and the 1,000,000-row measurements in the inbox issue).
 """
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from triage import views
 from triage.store import Store
 
 PAGE_SIZE = 200
-MAX_PAGES = 20
+MAX_PAGES = 16
 
+# (key, header, default width)
 COLUMNS = (
-    ("date", "Date"),
-    ("sender", "From"),
-    ("subject", "Subject"),
-    ("status", "Status"),
+    ("urgency", "Urgency", 88),
+    ("tags", "Tags", 150),
+    ("safeguarding", "", 30),
+    ("sender", "From", 150),
+    ("subject", "Subject", 300),
+    ("date", "Received", 112),
+    ("status", "Status", 100),
+    ("assignee", "Assigned", 80),
+    ("deadline", "Deadline", 86),
 )
+COLUMN_INDEX = {key: i for i, (key, _h, _w) in enumerate(COLUMNS)}
 
 RowIdRole = Qt.ItemDataRole.UserRole + 1
+UrgencyRole = Qt.ItemDataRole.UserRole + 2  # "urgent" / "high" / "normal" / "low"
+TopicsRole = Qt.ItemDataRole.UserRole + 3  # list of topic names
+SafeguardingRole = Qt.ItemDataRole.UserRole + 4  # bool
+ReviewRole = Qt.ItemDataRole.UserRole + 5  # bool: needs review
 
-_PAGE_SQL = """
-    SELECT id, date, sender_name, sender_address, subject, status
-    FROM messages ORDER BY date DESC, id DESC LIMIT ? OFFSET ?
-"""
+TOPIC_LABELS = {"send": "SEND", "tribunal": "Tribunal", "school_place": "School place"}
+STATUS_LABELS = {"new": "New", "in_progress": "In progress", "awaiting_reply": "Awaiting reply",
+                 "done": "Done"}
+_FIELD = {name: i for i, name in enumerate(views.LIST_COLUMNS)}
 
 
-class MessageTableModel(QAbstractTableModel):
-    def __init__(self, store: Store, parent: Any = None) -> None:
+class MessageListModel(QAbstractTableModel):
+    def __init__(self, store: Store, query: views.Query | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.query = query or views.Query()
         self._count = 0
         self._pages: OrderedDict[int, list[tuple[Any, ...]]] = OrderedDict()
+        self.error: str | None = None
+        self.reload()
+
+    # -- what is shown -------------------------------------------------------------------------
+
+    def set_query(self, query: views.Query) -> None:
+        self.query = query
         self.reload()
 
     def reload(self) -> None:
+        """Re-read the count and drop cached rows (after an import or a change)."""
         self.beginResetModel()
         self._pages.clear()
-        self._count = self.store.count_messages()
+        try:
+            self._count = views.count(self.store, self.query)
+            self.error = None
+        except views.QueryError as exc:
+            self._count, self.error = 0, str(exc)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def refresh_rows(self) -> None:
+        """Cheap refresh after a triage action: same count, cached rows re-read when painted."""
+        new_count = views.count(self.store, self.query)
+        if new_count != self._count:
+            self.reload()
+            return
+        self._pages.clear()
+        if self._count:
+            self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, len(COLUMNS) - 1))
+
+    def row_id(self, row: int) -> int | None:
+        record = self._record(row)
+        return int(record[_FIELD["id"]]) if record else None
+
+    def row_of(self, row_id: int, limit: int = 5000) -> int | None:
+        """Where a message is in the current order, looking through the first `limit` rows."""
+        for page_no in range(0, min(self._count, limit), PAGE_SIZE):
+            for offset, record in enumerate(self._page(page_no // PAGE_SIZE)):
+                if record[_FIELD["id"]] == row_id:
+                    return page_no + offset
+        return None
+
+    # -- Qt model API -------------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._count
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section][1]
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section][1]
+            if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[section][0] == "safeguarding":
+                return "Safeguarding"
         return None
 
-    def _row(self, row: int) -> tuple[Any, ...] | None:
-        page_no = row // PAGE_SIZE
+    def _page(self, page_no: int) -> list[tuple[Any, ...]]:
         page = self._pages.get(page_no)
         if page is None:
-            page = list(self.store.db.execute(_PAGE_SQL, [PAGE_SIZE, page_no * PAGE_SIZE]))
+            page = views.page(self.store, self.query, page_no * PAGE_SIZE, PAGE_SIZE)
             self._pages[page_no] = page
             if len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(page_no)
-        offset = row - page_no * PAGE_SIZE
+        return page
+
+    def _record(self, row: int) -> tuple[Any, ...] | None:
+        if not 0 <= row < self._count:
+            return None
+        page = self._page(row // PAGE_SIZE)
+        offset = row % PAGE_SIZE
         return page[offset] if offset < len(page) else None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self._count:
+        if not index.isValid():
             return None
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, RowIdRole):
+        record = self._record(index.row())
+        if record is None:
             return None
-        row = self._row(index.row())
-        if row is None:
-            return None
-        row_id, date, name, address, subject, status = row
-        if role == RowIdRole:
-            return row_id
         key = COLUMNS[index.column()][0]
-        if key == "date":
-            return date.replace("T", " ")[:16]
+        if role == RowIdRole:
+            return int(record[_FIELD["id"]])
+        if role == UrgencyRole:
+            return views.URGENCY_NAMES[record[_FIELD["eff_urgency"]]]
+        if role == TopicsRole:
+            return views.topics_of(record[_FIELD["eff_topics"]])
+        if role == SafeguardingRole:
+            return bool(record[_FIELD["eff_safeguarding"]])
+        if role == ReviewRole:
+            return bool(record[_FIELD["needs_review"]])
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(key, record)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(key, record)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._tooltip(key, record) or self._display(key, record)
+        return None
+
+    def _display(self, key: str, r: tuple[Any, ...]) -> str:
+        if key == "urgency":
+            return views.URGENCY_NAMES[r[_FIELD["eff_urgency"]]].capitalize()
+        if key == "tags":
+            return ", ".join(TOPIC_LABELS[t] for t in views.topics_of(r[_FIELD["eff_topics"]]))
+        if key == "safeguarding":
+            return "!" if r[_FIELD["eff_safeguarding"]] else ""
         if key == "sender":
-            return name or address if role == Qt.ItemDataRole.DisplayRole else f"{name} <{address}>"
+            return r[_FIELD["sender_name"]] or r[_FIELD["sender_address"]]
         if key == "subject":
-            return subject or "(no subject)"
-        return status.replace("_", " ")
+            return r[_FIELD["subject"]] or "(no subject)"
+        if key == "date":
+            return str(r[_FIELD["date"]]).replace("T", " ")[:16]
+        if key == "status":
+            return STATUS_LABELS.get(r[_FIELD["status"]], r[_FIELD["status"]])
+        if key == "assignee":
+            return r[_FIELD["assignee"]] or ""
+        if key == "deadline":
+            return r[_FIELD["deadline"]] or ""
+        return ""
 
-
-def attachments_of(record: dict[str, Any]) -> list[tuple[str, str, int]]:
-    return [tuple(a) for a in json.loads(record.get("attachments") or "[]")]  # type: ignore[misc]
+    def _tooltip(self, key: str, r: tuple[Any, ...]) -> str:
+        if key == "sender":
+            return f"{r[_FIELD['sender_name']]} <{r[_FIELD['sender_address']]}>"
+        if key == "safeguarding" and r[_FIELD["eff_safeguarding"]]:
+            return "Safeguarding concern"
+        if key == "urgency" and r[_FIELD["confidence"]] is not None:
+            review = " — needs review" if r[_FIELD["needs_review"]] else ""
+            return f"Model confidence {r[_FIELD['confidence']]:.0%}{review}"
+        if key == "subject":
+            return r[_FIELD["subject"]]
+        return ""

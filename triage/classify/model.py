@@ -103,6 +103,7 @@ class TriageModel:
         self.safeguarding_threshold: float = 0.5
         self.version: str = "untrained"
         self._names: np.ndarray | None = None
+        self._explainable: np.ndarray | None = None
 
     # -- features ------------------------------------------------------------------------
 
@@ -195,7 +196,14 @@ class TriageModel:
 
     def feature_names(self) -> np.ndarray:
         if self._names is None:
+            from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
             self._names = self.vectorizer.get_feature_names_out()
+            # Phrases worth showing a person as a reason: not "he's" or "the school" alone.
+            stop = set(ENGLISH_STOP_WORDS) | {"he's", "she's", "i'm", "i've", "it's", "don't", "can't", "we're"}
+            self._explainable = np.array([
+                not all(w in stop or len(w) < 3 for w in name.split()) and len(name) > 2
+                for name in self._names], dtype=bool)
         return self._names
 
     def topic_reasons(self, text: Any, i: int, scores: dict[str, float], k: int = 6) -> dict[str, list[list[Any]]]:
@@ -206,6 +214,9 @@ class TriageModel:
         values = text.data[start:end]
         names = self.feature_names()
         out: dict[str, list[list[Any]]] = {}
+        assert self._explainable is not None
+        keep = self._explainable[indices]
+        indices, values = indices[keep], values[keep]
         for topic in TOPICS:
             contrib = values * self.topic_models[topic].coef_[0][indices]
             top = np.argpartition(-contrib, k)[:k] if contrib.size > k else np.arange(contrib.size)
