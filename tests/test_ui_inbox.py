@@ -230,20 +230,20 @@ def test_attachment_saved_from_the_original(qtbot, window: MainWindow, tmp_path:
 
 def test_import_with_progress_cancel_and_resume(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     mbox = tmp_path / "big.mbox"
-    write_mbox(mbox, 4000)
+    write_mbox(mbox, 20000)  # in one process: long enough to cancel on any machine
     job = window.start_import([mbox], classify=False, workers=1)
     assert job is not None and window.cancel_button.isVisible()
     qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=30000)
     with qtbot.waitSignal(window.import_finished, timeout=60000) as blocker:
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     summary = blocker.args[0]
-    assert summary.cancelled and 0 < summary.imported < 4000
+    assert summary.cancelled and 0 < summary.imported < 20000
     assert not window.progress.isVisible()
     with qtbot.waitSignal(window.import_finished, timeout=120000) as blocker:
         window.start_import([mbox], classify=False)
-    assert blocker.args[0].imported + summary.imported == 4000
+    assert blocker.args[0].imported + summary.imported == 20000
     window.sidebar.setCurrentRow(list(views.VIEWS).index("all"))
-    assert window.model.rowCount() == 4070
+    assert window.model.rowCount() == 20070
 
 
 def test_list_model_passes_qtmodeltester(qtmodeltester, store: Store) -> None:  # type: ignore[no-untyped-def]

@@ -169,6 +169,17 @@ def _worker_store_chunk(
     return store_chunk(_worker_store, chunk, early_errors, run_id, classifier)
 
 
+def lower_priority() -> None:
+    """Nice the calling process (or, on Linux, the calling thread) so interactive work wins the
+    CPU; the import still gets every cycle nobody else wants."""
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # not Linux/macOS, or not allowed: a slower app, no harm
+        pass
+
+
 def _source_bytes(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -207,9 +218,11 @@ def import_paths(
     workers: int | None = None,
     classifier: Classifier | None = None,
     batch_size: int = BATCH_SIZE,
+    background: bool = False,
 ) -> ImportSummary:
     """Import every message under `paths` into `store`. Raises SourceError when a path cannot
-    be read at all; every problem with a single message is recorded and the import goes on."""
+    be read at all; every problem with a single message is recorded and the import goes on.
+    `background`: run the parser processes at low priority, so a desktop app stays responsive."""
     check_paths(paths)
     state = ImportProgress(bytes_total=_source_bytes(paths))
     summary = ImportSummary(run_id=store.start_run([str(p) for p in paths]))
@@ -268,7 +281,8 @@ def import_paths(
                 # spawn, not fork: the desktop app calls this from a thread, and forking a
                 # process that runs Qt threads can deadlock the child.
                 pool = ProcessPoolExecutor(max_workers=workers,
-                                           mp_context=multiprocessing.get_context("spawn"))
+                                           mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=lower_priority if background else None)
             if pool is not None:
                 in_flight.update(keys)
                 pending.append((pool.submit(_worker_store_chunk, store.path, fresh, early_errors,

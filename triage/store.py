@@ -358,7 +358,8 @@ _REFRESH_SQL = """
 UPDATE messages SET
     is_open = (status != 'done'),
     eff_topics = e.topic_bits, eff_urgency = e.urgency_rank, eff_safeguarding = e.sg,
-    deadline = e.deadline, confidence = e.confidence, needs_review = e.review,
+    deadline = e.deadline, deadline_key = coalesce(e.deadline, '9999-12-31'),
+    confidence = e.confidence, needs_review = e.review,
     rank_key = printf('%d%d%s%012d', 1 - e.sg, e.urgency_rank != 3,
                       coalesce(e.deadline, '9999-12-31'),
                       99999999999 - CAST(strftime('%s', substr(messages.date, 1, 19)) AS INTEGER))

@@ -34,7 +34,7 @@ SORTS: dict[str, tuple[str, str]] = {
     "date_desc": ("Newest first", "date DESC, id DESC"),
     "date_asc": ("Oldest first", "date, id"),
     "urgency": ("Urgency", "eff_urgency DESC, date DESC, id DESC"),
-    "deadline": ("Nearest deadline", "deadline IS NULL, deadline, date DESC, id DESC"),
+    "deadline": ("Nearest deadline", "deadline_key, date DESC, id DESC"),
 }
 LIST_COLUMNS = ("id", "date", "sender_name", "sender_address", "subject", "status", "assignee",
                 "eff_topics", "eff_urgency", "eff_safeguarding", "deadline", "confidence",

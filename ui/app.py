@@ -15,6 +15,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--db", metavar="FILE", help="database file (default: $TRIAGE_DB, else user data folder)")
     parser.add_argument("--demo", action="store_true",
                         help="start on a fresh database holding the bundled demo inbox")
+    parser.add_argument("--exit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -58,11 +59,36 @@ def main(argv: list[str] | None = None) -> int:
     jobs = JobRunner()
     window = MainWindow(store, jobs, Settings())
     window.show()
+    if args.exit_after_first_paint:
+        _report_first_paint(window)
     if args.demo:
         window.start_import([demo_inbox()])
     code = app.exec()
     store.close()
     return int(code)
+
+
+def _report_first_paint(window: object) -> None:
+    """For bench/ui.py: print seconds from process start to the list's first paint, and quit."""
+    import time
+
+    import psutil
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+            if event.type() == QEvent.Type.Paint:
+                obj.removeEventFilter(self)
+                QTimer.singleShot(0, self.done)
+            return False
+
+        def done(self) -> None:
+            print(f"first-paint {time.time() - psutil.Process().create_time():.3f}", flush=True)
+            QApplication.instance().quit()
+
+    watcher = FirstPaint(window)
+    window.table.viewport().installEventFilter(watcher)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ triage, search and filters, and import with progress and cancel."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from triage import views
 from triage.actions import ActionError, Triage
-from triage.pipeline import ImportProgress, ImportSummary, import_paths
+from triage.pipeline import ImportProgress, ImportSummary, import_paths, lower_priority
 from triage.render import attachment_bytes, safe_html
 from triage.store import Store
 
@@ -47,6 +48,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: Store, jobs: JobRunner, settings: Settings) -> None:
         super().__init__()
+        # Background jobs are Python threads: a shorter GIL switch interval (default 5 ms) lets
+        # the GUI thread back in sooner while an import's coordinator runs Python code.
+        sys.setswitchinterval(0.001)
         self.store = store
         self.jobs = jobs
         self.settings = settings
@@ -499,9 +503,10 @@ class MainWindow(QMainWindow):
                 from triage.classify import ModelRef, active_model_path
 
                 classifier = ModelRef(str(active_model_path()))
+            lower_priority()  # this pool thread: the GUI thread keeps its priority
             with Store.open(db_path) as store:
                 return import_paths(store, paths, progress=progress, cancelled=cancelled,
-                                    classifier=classifier, workers=workers)
+                                    classifier=classifier, workers=workers, background=True)
 
         job = Job(work)
         job.signals.progress.connect(self._on_progress)
@@ -535,7 +540,7 @@ class MainWindow(QMainWindow):
         self._update_status()
         self.counts_timer.start()
         if row_id is not None:
-            row = self.model.row_of(int(row_id))
+            row = self.model.row_of(int(row_id), near=current.row())
             if row is not None:
                 self.table.selectionModel().setCurrentIndex(
                     self.model.index(row, 0),

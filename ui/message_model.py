@@ -83,12 +83,16 @@ class MessageListModel(QAbstractTableModel):
         record = self._record(row)
         return int(record[_FIELD["id"]]) if record else None
 
-    def row_of(self, row_id: int, limit: int = 5000) -> int | None:
-        """Where a message is in the current order, looking through the first `limit` rows."""
-        for page_no in range(0, min(self._count, limit), PAGE_SIZE):
-            for offset, record in enumerate(self._page(page_no // PAGE_SIZE)):
+    def row_of(self, row_id: int, near: int = 0) -> int | None:
+        """Where a message is now, looking only in the pages around where it was: after an
+        import lands, the selection usually moved by at most a page."""
+        centre = max(0, near) // PAGE_SIZE
+        for page_no in (centre, centre - 1, centre + 1, 0):
+            if page_no < 0 or page_no * PAGE_SIZE >= self._count:
+                continue
+            for offset, record in enumerate(self._page(page_no)):
                 if record[_FIELD["id"]] == row_id:
-                    return page_no + offset
+                    return page_no * PAGE_SIZE + offset
         return None
 
     # -- Qt model API -------------------------------------------------------------------------------
