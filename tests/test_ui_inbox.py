@@ -244,6 +244,15 @@ def test_import_with_progress_cancel_and_resume(qtbot, window: MainWindow, tmp_p
     assert blocker.args[0].imported + summary.imported == 20000
     window.sidebar.setCurrentRow(list(views.VIEWS).index("all"))
     assert window.model.rowCount() == 20070
+    # A search with many matches shows its first page at once; the count follows from the pool.
+    full = views.count(window.store, views.Query(view="all", search="tribunal"))
+    assert full > 1000
+    with qtbot.waitSignal(window.model.count_changed, timeout=30000):
+        window.search.setText("tribunal")
+        window.apply_query()
+        assert window.model.rowCount() == 200
+    assert window.model.rowCount() == full
+    qtbot.waitUntil(lambda: window.count_label.text() == f"{full:,} messages", timeout=5000)
 
 
 def test_list_model_passes_qtmodeltester(qtmodeltester, store: Store) -> None:  # type: ignore[no-untyped-def]

@@ -119,10 +119,19 @@ def count(store: Store, query: Query) -> int:
         raise QueryError(f"cannot search for {query.search!r}: {exc}") from exc
 
 
+# With a search, SQLite's own plan sorts every match before the first page (0.6 s for a word in
+# a third of 1,000,000 messages); walking the sort's index and probing the match set stops as
+# soon as a page is full (0.1 s), and costs one index scan when matches are rare.
+SORT_INDEX = {"priority": "messages_rank", "date_desc": "messages_by_date", "date_asc": "messages_by_date",
+              "urgency": "messages_by_urgency", "deadline": "messages_by_deadline"}
+
+
 def page(store: Store, query: Query, offset: int, limit: int) -> list[tuple[Any, ...]]:
     where, params = query.where()
     order = SORTS[query.sort][1]
-    sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM messages WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+    indexed = f" INDEXED BY {SORT_INDEX[query.sort]}" if fts_query(query.search) else ""
+    sql = (f"SELECT {', '.join(LIST_COLUMNS)} FROM messages{indexed} WHERE {where} "
+           f"ORDER BY {order} LIMIT ? OFFSET ?")
     try:
         return list(store.db.execute(sql, params + [limit, offset]))
     except Exception as exc:

@@ -116,7 +116,8 @@ class MainWindow(QMainWindow):
             toolbar.addWidget(box)
 
         # -- list and reading pane ----------------------------------------------------------
-        self.model = MessageListModel(store, self.current_query(), self)
+        self.model = MessageListModel(store, self.current_query(), self, count_later=self._count_later)
+        self.model.count_changed.connect(lambda _n: self._update_status())
         self.table = QTableView()
         self.table.setObjectName("messageList")
         self.table.setModel(self.model)
@@ -287,6 +288,18 @@ class MainWindow(QMainWindow):
         self.count_label.setText(f"{n:,} message{'s' if n != 1 else ''}")
         name = self.settings.staff_name
         self.staff_label.setText(f"Signed in as {name}   " if name else "")
+
+    def _count_later(self, query: views.Query, done: Any) -> None:
+        """Count a search's matches in the pool; `done(n)` runs on the GUI thread."""
+        path = self.store.path
+
+        def work(_progress: Any, _cancelled: Any) -> int:
+            with Store.open(path, create=False) as store:
+                return views.count(store, query)
+
+        job = Job(work)
+        job.signals.finished.connect(done)
+        self.jobs.start(job)
 
     # -- counts (off the GUI thread) -------------------------------------------------------------
 

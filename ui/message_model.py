@@ -6,9 +6,10 @@ whole table (Anki's browser and the 1,000,000-row measurements in the inbox issu
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from triage import views
 from triage.store import Store
@@ -43,10 +44,15 @@ _FIELD = {name: i for i, name in enumerate(views.LIST_COLUMNS)}
 
 
 class MessageListModel(QAbstractTableModel):
-    def __init__(self, store: Store, query: views.Query | None = None, parent: Any = None) -> None:
+    count_changed = Signal(int)
+
+    def __init__(self, store: Store, query: views.Query | None = None, parent: Any = None,
+                 count_later: Callable[[views.Query, Callable[[int], None]], None] | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.query = query or views.Query()
+        self.count_later = count_later
+        self._generation = 0
         self._count = 0
         self._pages: OrderedDict[int, list[tuple[Any, ...]]] = OrderedDict()
         self.error: str | None = None
@@ -59,18 +65,51 @@ class MessageListModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
-        """Re-read the count and drop cached rows (after an import or a change)."""
+        """Re-read the count and drop cached rows (after an import or a change). A search's
+        count can take a few hundred milliseconds on a large store: with a `count_later`
+        hook the first page is shown at once and the rest of the rows arrive with the count."""
         self.beginResetModel()
         self._pages.clear()
+        self._generation += 1
         try:
-            self._count = views.count(self.store, self.query)
+            if self.count_later is not None and views.fts_query(self.query.search):
+                first = views.page(self.store, self.query, 0, PAGE_SIZE)
+                self._pages[0] = first
+                self._count = len(first)
+                if len(first) == PAGE_SIZE:
+                    generation = self._generation
+                    self.count_later(self.query, lambda n: self._counted(generation, n))
+            else:
+                self._count = views.count(self.store, self.query)
             self.error = None
         except views.QueryError as exc:
             self._count, self.error = 0, str(exc)
         self.endResetModel()
 
+    def _counted(self, generation: int, total: int) -> None:
+        """The full count of a search arrived: grow the list (if nothing changed since)."""
+        if generation != self._generation or total == self._count:
+            return
+        if total > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, total - 1)
+            self._count = total
+            self.endInsertRows()
+        else:
+            self.beginRemoveRows(QModelIndex(), total, self._count - 1)
+            self._count = total
+            self.endRemoveRows()
+        self.count_changed.emit(total)
+
     def refresh_rows(self) -> None:
-        """Cheap refresh after a triage action: same count, cached rows re-read when painted."""
+        """Cheap refresh after a triage action: cached rows re-read when painted; the count
+        re-read now, or for a search in the background (it may take a moment)."""
+        if self.count_later is not None and views.fts_query(self.query.search) and self._count >= PAGE_SIZE:
+            self._pages.clear()
+            self._generation += 1
+            generation = self._generation
+            self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, len(COLUMNS) - 1))
+            self.count_later(self.query, lambda n: self._counted(generation, n))
+            return
         new_count = views.count(self.store, self.query)
         if new_count != self._count:
             self.reload()
