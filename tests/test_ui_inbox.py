@@ -113,6 +113,10 @@ def test_done_leaves_the_inbox_and_j_k_move(qtbot, window: MainWindow, store: St
     assert store.db.execute("SELECT status FROM messages WHERE id = ?", [done_id]).fetchone() == ("done",)
     window.sidebar.setCurrentRow(list(views.VIEWS).index("done"))
     assert window.model.rowCount() == 1 and current_id(window) == done_id
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_R)  # reopen: it leaves Done
+    assert window.model.rowCount() == 0
+    assert store.db.execute("SELECT status FROM messages WHERE id = ?", [done_id]).fetchone() == ("new",)
 
 
 def test_bulk_apply_to_a_multi_selection(qtbot, window: MainWindow, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -312,3 +316,33 @@ def test_window_stays_responsive_during_a_100000_message_import(qtbot, window: M
     assert len(gaps) > 100
     # The longest the event loop went without running a 10 ms timer.
     assert max(gaps) < 0.100, f"longest stall {max(gaps) * 1000:.0f} ms"
+
+
+def test_dropping_files_starts_an_import(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QMimeData, QPointF
+    from PySide6.QtGui import QDropEvent
+
+    from conftest import eml
+
+    (tmp_path / "dropped.eml").write_bytes(eml(message_id="<dropped@x>", subject="Dropped in"))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "dropped.eml"))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.import_finished, timeout=60000) as blocker:
+        window.dropEvent(event)
+    assert blocker.args[0].imported == 1
+    assert window.store.db.execute("SELECT subject FROM messages WHERE message_id = '<dropped@x>'").fetchone() == ("Dropped in",)
+
+
+def test_light_and_dark_palettes_differ_and_read_well() -> None:
+    from PySide6.QtGui import QPalette
+
+    from ui.theme import palette
+
+    light, dark = palette(False), palette(True)
+    role = QPalette.ColorRole
+    assert light.color(role.Base).lightness() > 200 and dark.color(role.Base).lightness() < 60
+    for p in (light, dark):
+        # Text and its background far apart in lightness: readable in both schemes.
+        assert abs(p.color(role.Text).lightness() - p.color(role.Base).lightness()) > 150

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from triage import views
 from triage.actions import ActionError, Triage
-from triage.pipeline import ImportProgress, ImportSummary, import_paths, lower_priority
+from triage.background import import_in_child
+from triage.pipeline import ImportProgress, ImportSummary
 from triage.render import attachment_bytes, safe_html
 from triage.store import Store
 
@@ -34,6 +35,7 @@ SHORTCUTS = (
     ("1", "toggle SEND"), ("2", "toggle Tribunal"), ("3", "toggle School place"),
     ("u", "urgency: urgent"), ("h", "urgency: high"), ("n", "urgency: normal"), ("l", "urgency: low"),
     ("s", "mark or clear safeguarding"), ("e", "done"), ("i", "in progress"), ("w", "awaiting reply"),
+    ("r", "reopen as new"),
     ("a", "assign to…"), ("c", "add a note"), ("/", "search"), ("Esc", "clear search, back to list"),
     ("Ctrl+Z", "undo the last action"), ("Ctrl+I", "import mail"), ("?", "this list"),
 )
@@ -48,8 +50,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: Store, jobs: JobRunner, settings: Settings) -> None:
         super().__init__()
-        # Background jobs are Python threads: a shorter GIL switch interval (default 5 ms) lets
-        # the GUI thread back in sooner while an import's coordinator runs Python code.
+        # Background jobs are Python threads (counts, search counts): a shorter GIL switch
+        # interval (default 5 ms) lets the GUI thread back in sooner while they run.
         sys.setswitchinterval(0.001)
         self.store = store
         self.jobs = jobs
@@ -231,6 +233,7 @@ class MainWindow(QMainWindow):
         key("e", lambda: self.act(lambda t, ids: t.set_status(ids, "done"), "Marked done"))
         key("i", lambda: self.act(lambda t, ids: t.set_status(ids, "in_progress"), "In progress"))
         key("w", lambda: self.act(lambda t, ids: t.set_status(ids, "awaiting_reply"), "Awaiting reply"))
+        key("r", lambda: self.act(lambda t, ids: t.set_status(ids, "new"), "Reopened as new"))
         key("a", self.assign_selected)
         key("c", self.note_selected)
         for seq in ("/", "Ctrl+F"):
@@ -511,15 +514,8 @@ class MainWindow(QMainWindow):
         db_path = self.store.path
 
         def work(progress: Any, cancelled: Any) -> ImportSummary:
-            classifier = None
-            if classify:
-                from triage.classify import ModelRef, active_model_path
-
-                classifier = ModelRef(str(active_model_path()))
-            lower_priority()  # this pool thread: the GUI thread keeps its priority
-            with Store.open(db_path) as store:
-                return import_paths(store, paths, progress=progress, cancelled=cancelled,
-                                    classifier=classifier, workers=workers, background=True)
+            return import_in_child(db_path, paths, classify=classify, workers=workers,
+                                   progress=progress, cancelled=cancelled)
 
         job = Job(work)
         job.signals.progress.connect(self._on_progress)
