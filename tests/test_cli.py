@@ -41,6 +41,7 @@ def test_import_prints_a_summary_and_exits_zero_even_with_rejections(inbox: Path
     assert "3.eml: empty message" in result.stderr
     again = run("import", str(inbox), "--db", str(db_path))
     assert again.stdout.strip() == "imported 0, duplicates 2, rejected 1"
+    assert "3.eml: empty message" in again.stderr  # listed again, stored once
 
 
 def test_import_missing_path_fails_with_one_line_reason(db_path: Path, tmp_path: Path) -> None:

@@ -304,6 +304,6 @@ def import_paths(
         store.finish_run(summary.run_id, BatchResult(summary.imported, summary.duplicates,
                                                      summary.rejected),
                          "cancelled" if summary.cancelled else "done")
-    summary.errors = [e for e in store.import_errors() if e["run_id"] == summary.run_id][:1000]
+    summary.errors = store.import_errors(summary.run_id, limit=1000)
     return summary
 

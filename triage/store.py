@@ -206,9 +206,12 @@ class Store:
                 new_ids.append(row_id)
             self.refresh_effective([i for i in new_ids if i])
             for err in errors:
+                # The same bad input met again is one record, listed under the latest run.
                 conn.execute(
-                    "INSERT OR IGNORE INTO import_errors (run_id, source_kind, locator, reason, "
-                    "content_hash, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO import_errors (run_id, source_kind, locator, reason, "
+                    "content_hash, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(locator, content_hash) DO UPDATE SET run_id = excluded.run_id, "
+                    "reason = excluded.reason, at = excluded.at",
                     [run_id, err["source_kind"], err["locator"], err["reason"],
                      err.get("content_hash") or "", err.get("raw_zlib"), now],
                 )
@@ -290,9 +293,12 @@ class Store:
     def count_messages(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
 
-    def import_errors(self) -> list[dict[str, Any]]:
+    def import_errors(self, run_id: int | None = None, limit: int = -1) -> list[dict[str, Any]]:
+        """Rejected inputs, oldest first; of one import run when `run_id` is given."""
+        where = "" if run_id is None else "WHERE run_id = ?"
         cur = self.db.execute(
-            "SELECT id, run_id, source_kind, locator, reason, at FROM import_errors ORDER BY id")
+            f"SELECT id, run_id, source_kind, locator, reason, at FROM import_errors {where} "
+            "ORDER BY id LIMIT ?", ([] if run_id is None else [run_id]) + [limit])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
 
