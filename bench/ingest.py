@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, mb, run_timed
+from _common import mb, run_timed
 
 from triage.synth import write_mbox
 

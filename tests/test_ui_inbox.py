@@ -19,7 +19,6 @@ from triage.synth import write_mbox
 from ui.jobs import JobRunner
 from ui.main_window import MainWindow
 from ui.message_model import COLUMN_INDEX, MessageListModel, RowIdRole, SafeguardingRole, TopicsRole, UrgencyRole
-from ui.reader import SafeTextBrowser
 from ui.settings import Settings
 from triage import views
 

@@ -150,19 +150,6 @@ CREATE INDEX notes_message ON notes(message_id, at);
 CREATE TABLE import_errors (
     id INTEGER PRIMARY KEY,
     run_id INTEGER REFERENCES import_runs(id),
-    -- What the message effectively carries (a human label, else the model's), kept here by
-    -- Store.refresh_effective so every view and sort is one indexed read of one table.
-    is_open INTEGER NOT NULL DEFAULT 1,      -- status != 'done'
-    eff_topics INTEGER NOT NULL DEFAULT 0,   -- bits: 1 send, 2 tribunal, 4 school_place
-    eff_urgency INTEGER NOT NULL DEFAULT 1,  -- 0 low, 1 normal, 2 high, 3 urgent
-    eff_safeguarding INTEGER NOT NULL DEFAULT 0,
-    deadline TEXT,
-    deadline_key TEXT NOT NULL DEFAULT '9999-12-31',  -- deadline, with none sorting last
-    confidence REAL,
-    needs_review INTEGER NOT NULL DEFAULT 0,
-    -- The default order as one sortable string: safeguarding, then urgent, then nearest
-    -- deadline, then newest.
-    rank_key TEXT NOT NULL DEFAULT '',
     source_kind TEXT NOT NULL,
     locator TEXT NOT NULL,
     reason TEXT NOT NULL,

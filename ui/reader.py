@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout,
     QWidget,
@@ -241,12 +240,6 @@ class ReadingPane(QWidget):
                     i, "save" if a.startswith("Save") else "open"))
                 line.addWidget(button)
             self.attachments_layout.addWidget(row)
-
-    def plain_text(self) -> str:
-        return self.body.toPlainText()
-
-    def document(self) -> QTextDocument:
-        return self.body.document()
 
 
 def _size(n: int) -> str:

@@ -46,7 +46,7 @@ def _fit_parts(model: TriageModel, examples: Sequence[Example], aux: list[Any]) 
     model.vectorizer.fit([i.main + "\n" + i.quoted for i in inputs])
     model.vectorizer.stop_words_ = None  # large, and only kept for introspection
     text = model.text_matrix(inputs)
-    full = model.full_matrix(text, extra_features(inputs, aux, config.deadline_features))
+    full = model.full_matrix(text, extra_features(inputs, aux))
     for topic in TOPICS:
         y = np.array([topic in e.topics for e in examples], dtype=int)
         model.topic_models[topic] = _logistic(config.topic_c, config.seed).fit(text, y)
@@ -101,7 +101,7 @@ def cross_validate(examples: Sequence[Example], config: Config, folds: int = 5,
         test_inputs = [examples[i].input for i in test_idx]
         test_aux = [aux[i] for i in test_idx]
         text = part.text_matrix(test_inputs)
-        full = part.full_matrix(text, extra_features(test_inputs, test_aux, config.deadline_features))
+        full = part.full_matrix(text, extra_features(test_inputs, test_aux))
         for topic in TOPICS:
             raw_topic[topic][test_idx] = part.topic_models[topic].decision_function(text)
         urgency_p[test_idx] = part.urgency_probabilities(full)
