@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
 
     add_commands(sub, db_option)
 
+    p = sub.add_parser("report", help="the manager's dashboard as a PDF (and its tables as CSV)")
+    db_option(p)
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="default: 12 weeks ago")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="default: today")
+    p.add_argument("--staff", metavar="NAME", help="only messages assigned to this person")
+    p.add_argument("--out", metavar="FILE", required=True, help="the PDF to write")
+    p.add_argument("--csv", metavar="DIR", help="also write every table as CSV into DIR")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("raw", help="write a stored message's original bytes, exactly as imported")
     db_option(p)
     p.add_argument("message_id", help="Message-ID with angle brackets, or the row number")
@@ -218,6 +227,32 @@ def cmd_errors(args: argparse.Namespace) -> int:
     with open_store(args, create=False) as store:
         for err in store.import_errors():
             print(f"{err['at']}\t{err['locator']}\t{err['reason']}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date, datetime, timedelta, timezone
+
+    from .dashboard import compute
+    from .report import write_pdf
+
+    try:
+        today = datetime.now(timezone.utc).date()
+        date_to = date.fromisoformat(args.date_to) if args.date_to else today
+        date_from = date.fromisoformat(args.date_from) if args.date_from else date_to - timedelta(weeks=12)
+    except ValueError as exc:
+        raise CommandFailed(f"dates are YYYY-MM-DD: {exc}") from exc
+    if date_from > date_to:
+        raise CommandFailed("--from is after --to")
+    with open_store(args, create=False) as store:
+        dash = compute(store, date_from, date_to, args.staff)
+    try:
+        pages = write_pdf(dash, Path(args.out))
+        if args.csv:
+            dash.write_csv(Path(args.csv))
+    except OSError as exc:
+        raise CommandFailed(f"cannot write the report: {exc.strerror or exc}") from exc
+    print(f"wrote {args.out} ({pages} pages) for {date_from} to {date_to}")
     return 0
 
 
