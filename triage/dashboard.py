@@ -110,15 +110,18 @@ def compute(store: Store, date_from: date, date_to: date, staff: str | None = No
               [["Received in the period", total], ["Still open (any date)", still_open],
                ["Oldest open, days", oldest_days if oldest_days is not None else "none open"]]))
 
-    # Open backlog by age and topic.
-    age = f"(julianday('{today.isoformat()}') - julianday(substr(date, 1, 10)))"
+    # Open backlog by age and topic. Each age bucket is a range of received dates, read from
+    # the date-ordered covering index (one GROUP BY over all open messages measured slower).
     rows = []
     for label, low, high in AGE_BUCKETS:
+        newest = (today - timedelta(days=low - 1)).isoformat()  # exclusive
+        oldest_day = (today - timedelta(days=min(high, 100000 - 1))).isoformat() if high < 100000 else "0000"
         row = db.execute(f"SELECT {sums}, count(*) FROM messages WHERE is_open = 1{staff_sql} "
-                         f"AND {age} BETWEEN ? AND ?", staff_p + [low, high]).fetchone()
+                         "AND date >= ? AND date < ?", staff_p + [oldest_day, newest]).fetchone()
         rows.append([label, *[v or 0 for v in row]])
     add(Table("backlog", "Open backlog by age and topic (now)",
               ["Age", *[label for label, _c in TOPIC_COLUMNS], "Total"], rows))
+    age = f"(julianday('{today.isoformat()}') - julianday(substr(date, 1, 10)))"
 
     # The oldest open urgent items.
     rows = db.execute(
@@ -154,19 +157,23 @@ def compute(store: Store, date_from: date, date_to: date, staff: str | None = No
     # Deadlines in the next 14 days.
     rows = db.execute(
         f"SELECT id, deadline, coalesce(nullif(sender_name, ''), sender_address), subject, eff_urgency "
-        f"FROM messages WHERE is_open = 1 AND deadline BETWEEN ? AND ?{staff_sql} ORDER BY deadline, id",
+        f"FROM messages WHERE is_open = 1 AND deadline_key BETWEEN ? AND ?{staff_sql} ORDER BY deadline_key, id",
         [today.isoformat(), (today + timedelta(days=14)).isoformat()] + staff_p).fetchall()
     add(Table("deadlines", "Deadlines in the next 14 days", ["Id", "Deadline", "From", "Subject", "Urgency"],
               [[r[0], r[1], r[2], r[3], URGENCY_LABELS[r[4]]] for r in rows]))
 
-    # Per staff member.
-    rows = db.execute(
-        f"SELECT assignee, sum(is_open), sum(CASE WHEN status = 'done' AND {_DONE_AT} >= ? AND {_DONE_AT} < ? "
-        "THEN 1 ELSE 0 END) FROM messages m WHERE assignee IS NOT NULL"
-        + (" AND assignee = ?" if staff else "") + " GROUP BY assignee ORDER BY assignee",
-        [start, end] + staff_p).fetchall()
+    # Per staff member: assigned and open now; done in the period (by when it was done).
+    open_by = dict(db.execute(
+        "SELECT assignee, count(*) FROM messages WHERE assignee IS NOT NULL AND is_open = 1"
+        + (" AND assignee = ?" if staff else "") + " GROUP BY assignee", staff_p).fetchall())
+    done_by = dict(db.execute(
+        # CROSS JOIN fixes the loop order: the period's status events, then their messages.
+        "SELECT m.assignee, count(DISTINCT m.id) FROM events e CROSS JOIN messages m ON m.id = e.message_id "
+        "WHERE e.field = 'status' AND e.new_value = '\"done\"' AND e.undone = 0 AND e.at >= ? AND e.at < ? "
+        "AND m.status = 'done' AND m.assignee IS NOT NULL" + (" AND m.assignee = ?" if staff else "")
+        + " GROUP BY m.assignee", [start, end] + staff_p).fetchall())
     add(Table("staff", "Per staff member", ["Staff member", "Assigned and open", "Done in the period"],
-              [list(r) for r in rows]))
+              [[name, open_by.get(name, 0), done_by.get(name, 0)] for name in sorted(set(open_by) | set(done_by))]))
 
     # Model health: how often the model was unsure, and how often staff corrected each topic.
     predicted = db.execute(f"SELECT count(*), sum(coalesce(p.confidence, 1) < ?) FROM messages m "

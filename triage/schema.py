@@ -137,6 +137,7 @@ CREATE TABLE events (
 );
 CREATE INDEX events_message ON events(message_id, at);
 CREATE INDEX events_action ON events(action_id);
+CREATE INDEX events_field_at ON events(field, at);
 
 CREATE TABLE notes (
     id INTEGER PRIMARY KEY,

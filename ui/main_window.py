@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QHeaderView, QInputDialog, QLabel,
     QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QPushButton,
-    QSplitter, QTableView, QToolBar, QVBoxLayout, QWidget,
+    QSplitter, QStackedWidget, QTableView, QToolBar, QVBoxLayout, QWidget,
 )
 
 from triage import views
@@ -23,6 +23,7 @@ from triage.pipeline import ImportProgress, ImportSummary
 from triage.render import attachment_bytes, safe_html
 from triage.store import Store
 
+from .dashboard_page import DashboardPage
 from .delegates import BadgeDelegate
 from .dialogs import ImportSummaryDialog, SettingsDialog, ShortcutsDialog
 from .jobs import Job, JobRunner
@@ -37,7 +38,8 @@ SHORTCUTS = (
     ("s", "mark or clear safeguarding"), ("e", "done"), ("i", "in progress"), ("w", "awaiting reply"),
     ("r", "reopen as new"),
     ("a", "assign to…"), ("c", "add a note"), ("/", "search"), ("Esc", "clear search, back to list"),
-    ("Ctrl+Z", "undo the last action"), ("Ctrl+I", "import mail"), ("?", "this list"),
+    ("Ctrl+Z", "undo the last action"), ("Ctrl+I", "import mail"), ("Ctrl+1", "inbox"),
+    ("Ctrl+2", "dashboard"), ("?", "this list"),
 )
 DATE_RANGES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30),
                ("Last 12 weeks", 84))
@@ -106,6 +108,18 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setObjectName("mainToolbar")
         self.addToolBar(toolbar)
+        self.inbox_action = QAction("Inbox", self, checkable=True, checked=True)
+        self.inbox_action.setShortcut(QKeySequence("Ctrl+1"))
+        self.inbox_action.triggered.connect(lambda: self.show_page(0))
+        self.dashboard_action = QAction("Dashboard", self, checkable=True)
+        self.dashboard_action.setShortcut(QKeySequence("Ctrl+2"))
+        self.dashboard_action.triggered.connect(lambda: self.show_page(1))
+        pages = QActionGroup(self)
+        pages.addAction(self.inbox_action)
+        pages.addAction(self.dashboard_action)
+        toolbar.addAction(self.inbox_action)
+        toolbar.addAction(self.dashboard_action)
+        toolbar.addSeparator()
         self.import_action = QAction("Import…", self)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
         self.import_action.triggered.connect(self.choose_import)
@@ -164,7 +178,14 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(holder)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.main_splitter)
-        self.setCentralWidget(holder)
+        self.dashboard = DashboardPage(store, jobs)
+        self.dashboard.open_message.connect(self.open_in_inbox)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(holder)
+        self.pages.addWidget(self.dashboard)
+        self.setCentralWidget(self.pages)
+        self.import_finished.connect(lambda _s: self.dashboard.mark_stale())
+        self.action_done.connect(lambda _d: self.dashboard.mark_stale())
 
         # -- status bar ---------------------------------------------------------------------
         self.progress = QProgressBar()
@@ -240,6 +261,33 @@ class MainWindow(QMainWindow):
             QShortcut(QKeySequence(seq), self, activated=self.focus_search)
         QShortcut(QKeySequence("?"), self, activated=self.show_shortcuts)
         QShortcut(QKeySequence("Escape"), self.search, activated=self.leave_search)
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    def show_page(self, index: int) -> None:
+        self.pages.setCurrentIndex(index)
+        (self.inbox_action if index == 0 else self.dashboard_action).setChecked(True)
+        if index == 0:
+            self.table.setFocus()
+
+    def open_in_inbox(self, row_id: int) -> None:
+        """Click-through from the dashboard: the message, selected, in All by priority."""
+        self.show_page(0)
+        for box in (self.status_filter, self.assignee_filter, self.date_filter, self.sort_box):
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.sidebar.blockSignals(True)
+        self.sidebar.setCurrentRow(list(views.VIEWS).index("all"))
+        self.sidebar.blockSignals(False)
+        self.apply_query()
+        row = self.store.db.execute(
+            "SELECT count(*) FROM messages WHERE (rank_key, id) < "
+            "(SELECT rank_key, id FROM messages WHERE id = ?)", [row_id]).fetchone()[0]
+        self.select_row(int(row))
 
     # -- queries ---------------------------------------------------------------------------------
 
