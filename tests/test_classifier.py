@@ -85,7 +85,7 @@ def test_campaign_about_mental_health_is_not_a_safeguarding_case(model) -> None:
 
 
 def test_held_out_split_quality(model) -> None:  # type: ignore[no-untyped-def]
-    """The b6 batch is never trained on: a floor below the measured figures, so a model that
+    """The test batches (b6, b10) are never trained on: a floor below the measured figures, so a model that
     learned the corpus rather than the task fails here."""
     test = [e for e in load_corpus(CORPUS) if e.split == "test"]
     report = evaluate_predictions(test, model.predict([e.input for e in test], reasons=False))
