@@ -63,3 +63,44 @@ def no_leftover_pool_jobs():  # type: ignore[no-untyped-def]
             finished = pool.waitForDone(10000)
             assert finished, "a test left thread-pool jobs running"
             pytest.fail("a test left thread-pool jobs running (they finished only after it)")
+
+
+class StallMeter:
+    """How long the Qt event loop goes without running a 10 ms timer, while a block runs.
+
+        with StallMeter() as meter:
+            ...  # start work and wait for it with qtbot
+        assert meter.longest < 0.1
+    """
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self._last = 0.0
+        self._timer = None
+
+    def _tick(self) -> None:
+        import time
+
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+    def __enter__(self) -> "StallMeter":
+        import time
+
+        from PySide6.QtCore import QTimer
+
+        self._timer = QTimer()
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._tick)
+        self._last = time.perf_counter()
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._timer is not None
+        self._timer.stop()
+
+    @property
+    def longest(self) -> float:
+        return max(self.gaps)

@@ -4,11 +4,11 @@ change, and an event loop that keeps running while the figures are computed."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, QSettings, Qt, QTimer
+from conftest import StallMeter
+from PySide6.QtCore import QDate, QSettings, Qt
 from test_dashboard import office  # noqa: F401  (fixture: a store with hand-worked figures)
 
 from triage.store import Store
@@ -102,24 +102,10 @@ def test_page_stays_responsive_while_aggregating(qtbot, tmp_path: Path) -> None:
     win = MainWindow(store, JobRunner(), Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
     qtbot.addWidget(win)
     win.show()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    with qtbot.waitSignal(win.dashboard.refreshed, timeout=120000):
-        last[0] = time.perf_counter()
-        timer.start()
+    with StallMeter() as meter, qtbot.waitSignal(win.dashboard.refreshed, timeout=120000):
         win.dashboard.date_from.setDate(QDate(2024, 1, 1))
         win.show_page(1)
-    timer.stop()
     win.close()
     store.close()
-    assert len(gaps) > 5
-    assert max(gaps) < 0.100, f"longest stall {max(gaps) * 1000:.0f} ms"
+    assert len(meter.gaps) > 5
+    assert meter.longest < 0.100, f"longest stall {meter.longest * 1000:.0f} ms"
