@@ -50,6 +50,31 @@ def rows(n: int, seed: int = 11):  # type: ignore[no-untyped-def]
                "2026-01-01T00:00:00Z", body)
 
 
+def _history(store: Store, seed: int = 5) -> None:
+    """What an office's store also holds: a model prediction for every message (a few staff
+    corrections among them) and a status event for every message that is done."""
+    rng = random.Random(seed)
+    with store.write_transaction():
+        store.db.execute(
+            "INSERT INTO predictions (message_id, model_version, topics, scores, urgency, safeguarding, "
+            "confidence, deadline, reasons, predicted_at) "
+            "SELECT id, 'bench', CASE eff_topics WHEN 0 THEN '[]' WHEN 1 THEN '[\"send\"]' "
+            "WHEN 2 THEN '[\"tribunal\"]' WHEN 4 THEN '[\"school_place\"]' ELSE '[\"send\", \"tribunal\"]' END, "
+            "'{}', CASE eff_urgency WHEN 3 THEN 'urgent' WHEN 2 THEN 'high' WHEN 1 THEN 'normal' ELSE 'low' END, "
+            "eff_safeguarding, confidence, deadline, '{}', date FROM messages")
+        done = [r[0] for r in store.db.execute("SELECT id, date FROM messages WHERE status = 'done'")]
+        rows = store.db.execute("SELECT id, date, assignee FROM messages WHERE status = 'done'").fetchall()
+        store.db.conn.executemany(
+            "INSERT INTO events (action_id, message_id, at, actor, field, old_value, new_value) "
+            "VALUES (?, ?, ?, ?, 'status', '\"new\"', '\"done\"')",
+            [(f"b{mid}", mid, (datetime.fromisoformat(d[:19]) + timedelta(hours=rng.randint(1, 24 * 30)))
+              .strftime("%Y-%m-%dT%H:%M:%SZ"), who or "Priya") for mid, d, who in rows])
+        sample = rng.sample(done, min(len(done), 20000))
+        store.db.conn.executemany(
+            "INSERT OR IGNORE INTO labels (message_id, topics, labelled_by, labelled_at) "
+            "VALUES (?, '[\"school_place\"]', 'Priya', '2026-01-01T00:00:00Z')", [(m,) for m in sample])
+
+
 def main() -> int:
     n, path = int(sys.argv[1]), Path(sys.argv[2])
     for suffix in ("", "-wal", "-shm"):
@@ -68,6 +93,7 @@ def main() -> int:
         if batch:
             with store.write_transaction():
                 store.db.conn.executemany(sql, batch)
+        _history(store)
         store.db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
         store.db.execute("ANALYZE")
         print(f"\r{store.count_messages():,} messages in {time.perf_counter() - started:.0f} s, "
