@@ -87,7 +87,8 @@ def test_fts_indexes_sender_subject_body_and_follows_updates(tmp_path: Path, sto
     with store.write_transaction():
         store.db.execute("DELETE FROM messages WHERE message_id = '<a@x>'")
     assert _search(store, "senco") == []
-    assert store.db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+    # FTS5's own check raises if the index and the rows it indexes disagree.
+    store.db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
 
 
 def test_raw_source_round_trips_byte_for_byte(tmp_path: Path, store: Store) -> None:

@@ -63,9 +63,6 @@ class JobRunner(QObject):
         self.pool.start(job)
         return job
 
-    def running(self) -> bool:
-        return any(not j.done.is_set() for j in self.jobs)
-
     def shutdown(self, timeout_ms: int = 30000) -> None:
         for job in self.jobs:
             job.cancel()
