@@ -47,7 +47,6 @@ def test_shipped_model_tags_and_explains_a_send_tribunal_case(model) -> None:  #
     send_phrases = [w for w, _ in p["reasons"]["topics"]["send"]]
     assert any(w in ("ehcp", "senco", "send", "send tribunal", "his ehcp") for w in send_phrases)
     assert any("deadline in 3 days" in r for r in p["reasons"]["rules"])
-    assert 0.5 <= p["confidence"] <= 1.0
 
 
 def test_admission_appeal_is_a_school_place_not_a_tribunal(model) -> None:  # type: ignore[no-untyped-def]

@@ -44,13 +44,19 @@ class BatchResult:
     rejected: int
 
 
-# The label a message effectively carries: the human's where there is one, else the model's.
+# What a message effectively carries (the human's label where there is one, else the model's)
+# is kept in the eff_* columns by refresh_effective; every read below uses them.
+TOPIC_BITS = {"send": 1, "tribunal": 2, "school_place": 4}
+URGENCY_BY_RANK = ("low", "normal", "high", "urgent")
+
+
+def topics_of(bits: int) -> list[str]:
+    return [t for t, b in TOPIC_BITS.items() if bits & b]
+
+
 EFFECTIVE_SQL = """
     SELECT m.id, m.message_id, m.date, m.sender_name, m.sender_address, m.subject, m.status,
-           m.assignee,
-           COALESCE(l.topics, p.topics, '[]') AS topics,
-           COALESCE(l.urgency, p.urgency, 'normal') AS urgency,
-           COALESCE(l.safeguarding, p.safeguarding, 0) AS safeguarding,
+           m.assignee, m.eff_topics, m.eff_urgency, m.eff_safeguarding,
            COALESCE(p.scores, '{}') AS scores,
            p.model_version AS model_version,
            p.deadline AS deadline,
@@ -59,6 +65,8 @@ EFFECTIVE_SQL = """
     LEFT JOIN predictions p ON p.message_id = m.id
     LEFT JOIN labels l ON l.message_id = m.id
 """
+
+
 
 
 class Store:
@@ -276,16 +284,14 @@ class Store:
         """Messages with any human label, with the labels they effectively carry."""
         cur = self.db.execute(
             "SELECT m.id, m.message_id, m.subject, m.date, m.new_text, m.quoted_text, m.body_text, "
-            "COALESCE(l.topics, p.topics, '[]') AS topics, "
-            "COALESCE(l.urgency, p.urgency, 'normal') AS urgency, "
-            "COALESCE(l.safeguarding, p.safeguarding, 0) AS safeguarding "
-            "FROM labels l JOIN messages m ON m.id = l.message_id "
-            "LEFT JOIN predictions p ON p.message_id = m.id ORDER BY m.id")
+            "m.eff_topics, m.eff_urgency, m.eff_safeguarding "
+            "FROM labels l JOIN messages m ON m.id = l.message_id ORDER BY m.id")
         names = [d[0] for d in cur.description]
         for row in cur:
             rec = dict(zip(names, row))
-            rec["topics"] = json.loads(rec["topics"])
-            rec["safeguarding"] = bool(rec["safeguarding"])
+            rec["topics"] = topics_of(rec.pop("eff_topics"))
+            rec["urgency"] = URGENCY_BY_RANK[rec.pop("eff_urgency")]
+            rec["safeguarding"] = bool(rec.pop("eff_safeguarding"))
             yield rec
 
     # -- reading ------------------------------------------------------------------------------
@@ -325,33 +331,27 @@ class Store:
         names = [d[0] for d in cur.description]
         for row in cur:
             rec = dict(zip(names, row))
-            rec["topics"] = json.loads(rec["topics"])
+            rec["topics"] = topics_of(rec.pop("eff_topics"))
+            rec["urgency"] = URGENCY_BY_RANK[rec.pop("eff_urgency")]
+            rec["safeguarding"] = bool(rec.pop("eff_safeguarding"))
             rec["scores"] = json.loads(rec["scores"])
-            rec["safeguarding"] = bool(rec["safeguarding"])
             yield rec
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Counts by topic, urgency and status over the labels messages effectively carry."""
-        base = EFFECTIVE_SQL
-        out: dict[str, dict[str, int]] = {}
-        out["topics"] = {t: 0 for t in (*TOPICS, "other")}
-        for topics_json, n in self.db.execute(
-            f"SELECT topics, count(*) FROM ({base}) GROUP BY topics"
+        """Counts by topic, urgency, status and safeguarding over the effective labels."""
+        out: dict[str, dict[str, int]] = {
+            "topics": {t: 0 for t in (*TOPICS, "other")}, "urgency": {u: 0 for u in URGENCIES},
+            "status": {s: 0 for s in STATUSES}, "safeguarding": {"yes": 0, "no": 0},
+        }
+        for bits, rank, sg, status, n in self.db.execute(
+            "SELECT eff_topics, eff_urgency, eff_safeguarding, status, count(*) FROM messages "
+            "GROUP BY eff_topics, eff_urgency, eff_safeguarding, status"
         ):
-            topics = json.loads(topics_json) or ["other"]
-            for t in topics:
-                out["topics"][t] = out["topics"].get(t, 0) + n
-        out["urgency"] = {u: 0 for u in URGENCIES}
-        for value, n in self.db.execute(f"SELECT urgency, count(*) FROM ({base}) GROUP BY urgency"):
-            out["urgency"][value] = n
-        out["status"] = {s: 0 for s in STATUSES}
-        for value, n in self.db.execute("SELECT status, count(*) FROM messages GROUP BY status"):
-            out["status"][value] = n
-        out["safeguarding"] = {"yes": 0, "no": 0}
-        for value, n in self.db.execute(
-            f"SELECT safeguarding, count(*) FROM ({base}) GROUP BY safeguarding"
-        ):
-            out["safeguarding"]["yes" if value else "no"] += n
+            for topic in topics_of(bits) or ["other"]:
+                out["topics"][topic] += n
+            out["urgency"][URGENCY_BY_RANK[rank]] += n
+            out["status"][status] += n
+            out["safeguarding"]["yes" if sg else "no"] += n
         out["total"] = {"messages": self.count_messages()}
         return out
 

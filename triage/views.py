@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .store import Store
+from .store import URGENCY_BY_RANK, Store
 
-TOPIC_BITS = {"send": 1, "tribunal": 2, "school_place": 4}
-URGENCY_NAMES = ("low", "normal", "high", "urgent")
+URGENCY_NAMES = URGENCY_BY_RANK
 
 # name -> (label, WHERE clause). Every view but Done and All is open messages only.
 VIEWS: dict[str, tuple[str, str]] = {
@@ -146,10 +145,6 @@ def view_counts(store: Store) -> dict[str, int]:
     select = ", ".join(f"sum({cond})" for _label, cond in VIEWS.values())
     row = store.db.execute(f"SELECT {select} FROM messages").fetchone()
     return {name: int(value or 0) for name, value in zip(VIEWS, row)}
-
-
-def topics_of(bits: int) -> list[str]:
-    return [t for t, b in TOPIC_BITS.items() if bits & b]
 
 
 def assignees(store: Store) -> list[str]:

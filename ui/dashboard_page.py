@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from triage import views
 from triage.dashboard import Dashboard, Table, compute
 from triage.store import Store
 
@@ -88,6 +89,7 @@ class DashboardPage(QWidget):
         self.jobs = jobs
         self.dashboard: Dashboard | None = None
         self.job: Job | None = None
+        self._generation = 0
         self.stale = True
 
         today = QDate.currentDate()
@@ -150,34 +152,25 @@ class DashboardPage(QWidget):
         if date_from > date_to:
             return None
         staff = self.staff.currentData()
-        path = self.store.path
-
-        def work(_progress: Any, _cancelled: Any) -> Dashboard:
-            with Store.open(path, create=False) as store:
-                staff_names = [r[0] for r in store.db.execute(
-                    "SELECT DISTINCT assignee FROM messages WHERE assignee IS NOT NULL ORDER BY 1")]
-                dash = compute(store, date_from, date_to, staff)
-                dash.staff_names = staff_names  # type: ignore[attr-defined]
-                return dash
-
-        job = Job(work)
-        job.signals.finished.connect(lambda dash, j=job: self._show(dash, j))
-        job.signals.failed.connect(lambda reason, _t: self._failed(reason))
-        self.job = job
+        self._generation += 1  # results of older refreshes are ignored when they arrive
+        self.job = self.jobs.read(
+            self.store.path, lambda store: (compute(store, date_from, date_to, staff), views.assignees(store)),
+            lambda result, g=self._generation: self._show(*result, g),
+            lambda reason, _trace: self._failed(reason))
         self.busy.show()
         self.stale = False
-        return self.jobs.start(job)
+        return self.job
 
     def _failed(self, reason: str) -> None:
         self.busy.hide()
         self.grid.addWidget(QLabel(f"The dashboard could not be computed: {reason}"), 0, 0)
 
-    def _show(self, dash: Dashboard, job: Job) -> None:
-        if job is not self.job:
+    def _show(self, dash: Dashboard, staff_names: list[str], generation: int) -> None:
+        if generation != self._generation:
             return  # a newer refresh is on its way
         self.busy.hide()
         self.dashboard = dash
-        self._update_staff(getattr(dash, "staff_names", []))
+        self._update_staff(staff_names)
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget():

@@ -63,6 +63,24 @@ class JobRunner(QObject):
         self.pool.start(job)
         return job
 
+    def read(self, db_path: str, fn: Callable[[Any], Any], finished: Callable[[Any], None],
+             failed: Callable[[str, str], None] | None = None) -> Job:
+        """Run `fn(store)` in the pool on a connection of its own (SQLite connections belong to
+        their thread); `finished(result)` runs on the GUI thread. The slots are connected
+        before the job starts, so a quick result is never missed."""
+
+        def work(_progress: Any, _cancelled: Any) -> Any:
+            from triage.store import Store
+
+            with Store.open(db_path, create=False) as store:
+                return fn(store)
+
+        job = Job(work)
+        job.signals.finished.connect(finished)
+        if failed is not None:
+            job.signals.failed.connect(failed)
+        return self.start(job)
+
     def shutdown(self, timeout_ms: int = 30000) -> None:
         for job in self.jobs:
             job.cancel()

@@ -342,15 +342,7 @@ class MainWindow(QMainWindow):
 
     def _count_later(self, query: views.Query, done: Any) -> None:
         """Count a search's matches in the pool; `done(n)` runs on the GUI thread."""
-        path = self.store.path
-
-        def work(_progress: Any, _cancelled: Any) -> int:
-            with Store.open(path, create=False) as store:
-                return views.count(store, query)
-
-        job = Job(work)
-        job.signals.finished.connect(done)
-        self.jobs.start(job)
+        self.jobs.read(self.store.path, lambda store: views.count(store, query), done)
 
     # -- counts (off the GUI thread) -------------------------------------------------------------
 
@@ -358,15 +350,7 @@ class MainWindow(QMainWindow):
         if self.counts_job is not None and not self.counts_job.done.is_set():
             self.counts_timer.start()  # one is running: ask again when it is done
             return
-        path = self.store.path
-
-        def work(_progress: Any, _cancelled: Any) -> dict[str, int]:
-            with Store.open(path, create=False) as store:
-                return views.view_counts(store)
-
-        job = Job(work)
-        job.signals.finished.connect(self._show_counts)
-        self.counts_job = self.jobs.start(job)
+        self.counts_job = self.jobs.read(self.store.path, views.view_counts, self._show_counts)
 
     def _show_counts(self, counts: dict[str, int]) -> None:
         for i in range(self.sidebar.count()):
@@ -406,7 +390,8 @@ class MainWindow(QMainWindow):
 
     def show_message(self, row_id: int) -> None:
         record = self.store.message(row_id)
-        state = Triage(self.store, self.settings.staff_name or "viewer").effective(row_id)
+        reader = Triage(self.store, self.settings.staff_name or "viewer")  # reads only
+        state = reader.effective(row_id)
         row = self.store.db.execute(
             "SELECT model_version, topics, scores, urgency, safeguarding, confidence, deadline, reasons "
             "FROM predictions WHERE message_id = ?", [row_id]).fetchone()
@@ -419,7 +404,7 @@ class MainWindow(QMainWindow):
         if record["has_html"]:
             # Re-parsing one message's original is a millisecond: the store keeps no HTML copy.
             html_body = safe_html(self.store.raw_source(row_id), record["source_kind"])
-        notes = Triage(self.store, "viewer").notes(row_id)
+        notes = reader.notes(row_id)
         self.reader.show_message(record, state, prediction, notes, html_body)
 
     # -- triage actions -------------------------------------------------------------------------

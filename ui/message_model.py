@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from triage import views
-from triage.store import Store
+from triage.store import Store, topics_of
 
 PAGE_SIZE = 200
 MAX_PAGES = 16
@@ -182,7 +182,7 @@ class MessageListModel(QAbstractTableModel):
         if role == UrgencyRole:
             return views.URGENCY_NAMES[record[_FIELD["eff_urgency"]]]
         if role == TopicsRole:
-            return views.topics_of(record[_FIELD["eff_topics"]])
+            return topics_of(record[_FIELD["eff_topics"]])
         if role == SafeguardingRole:
             return bool(record[_FIELD["eff_safeguarding"]])
         if role == ReviewRole:
@@ -199,7 +199,7 @@ class MessageListModel(QAbstractTableModel):
         if key == "urgency":
             return views.URGENCY_NAMES[r[_FIELD["eff_urgency"]]].capitalize()
         if key == "tags":
-            return ", ".join(TOPIC_LABELS[t] for t in views.topics_of(r[_FIELD["eff_topics"]]))
+            return ", ".join(TOPIC_LABELS[t] for t in topics_of(r[_FIELD["eff_topics"]]))
         if key == "safeguarding":
             return "!" if r[_FIELD["eff_safeguarding"]] else ""
         if key == "sender":

@@ -69,8 +69,6 @@ PHRASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("missing", r"(?:hasn'?t|hasnae|hasna|has not|haven'?t|havenae|have not|not|nobody has|no one has|no-one has)\s+(?:been\s+)?(?:seen|heard from)(?:\s+\w+){0,3}\s+(?:for\s+(?:days|\w+\s+days|a week|weeks)|since)", ('seen', 'heard from')),
     ("missing", r"(?:hasn'?t|has not|didn'?t|did not)\s+come\s+(?:back|home)|not\s+come\s+home\s+(?:since|for|last)", ('come back', 'come home')),
 )
-# Phrases that name an order or an event: a negation word nearby does not undo them.
-_NOT_NEGATABLE = {"non[- ]?molestation"}
 
 _NEGATION = re.compile(
     r"\b(?:no|not|never|without|nor|isn'?t|wasn'?t|aren'?t|no longer|denies|denied|"
@@ -181,6 +179,8 @@ def scan(text: str) -> list[LexiconHit]:
             category, pattern = _COMPILED[index]
             for m in pattern.finditer(sentence):
                 before = sentence[: m.start()]
+                # Abuse phrases carry their own negatives ("non-molestation order", "no longer
+                # feel safe") and a past assault still means risk: neither rule applies to them.
                 if category != "abuse" and _NEGATION.search(before[-40:]):
                     status = "negated"
                 elif category != "abuse" and _PAST.search(sentence) and not _ONGOING.search(sentence):
