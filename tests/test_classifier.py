@@ -204,8 +204,12 @@ def test_train_command_with_database_labels(small_corpus: Path, tmp_path: Path, 
     assert main(["train", "--corpus", str(small_corpus), "--with-db-labels", "--db", store.path,
                  "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "cross-validation" in printed and "topic macro-F1" in printed
+    assert "on the same 5 folds" in printed and "topic macro-F1" in printed and "registered" in printed
     card = json.loads(card_path(out).read_text())
     assert card["database_labels"] == 1
     assert card["cross_validated"]["training_messages"] == len(load_corpus(small_corpus)) + 1
     load_model(out)
+    from triage.classify import registry
+
+    entry = registry.entry(store, card["version"])
+    assert not entry.active and entry.origin == "trained" and entry.comparison["store_labels"] == 1

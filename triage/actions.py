@@ -103,6 +103,16 @@ class Triage:
             return ""
         return self.set_safeguarding(row_ids, not self.effective(row_ids[0])["safeguarding"])
 
+    def set_labels(self, row_ids: Sequence[int], topics: Sequence[str], urgency: str, safeguarding: bool) -> str:
+        """All three labels in one undoable action (a trainer taking a suggestion)."""
+        if urgency not in URGENCIES or set(topics) - set(TOPICS):
+            raise ActionError("not a valid label")
+        if safeguarding and urgency != "urgent":
+            raise ActionError("safeguarding means urgency 'urgent'")
+        value = sorted(set(topics), key=TOPICS.index)
+        return self._apply([c for r in row_ids for c in (("topics", r, value), ("urgency", r, urgency),
+                                                          ("safeguarding", r, bool(safeguarding)))])
+
     def accept(self, row_ids: Sequence[int]) -> str:
         """Confirm the model's labels as the human's own (a trainer's one-key accept)."""
         changes: list[tuple[str, int, Any]] = []

@@ -133,17 +133,18 @@ def cmd_import(args: argparse.Namespace) -> int:
         check_paths(paths)
     except SourceError as exc:
         raise CommandFailed(str(exc)) from exc
-    classifier = None
-    if not args.no_classify:
-        from .classify import ModelRef, active_model_path
-        from .classify.persist import ModelFileError
-
-        classifier = ModelRef(str(active_model_path(args.model)))
-        try:
-            classifier.version  # load once here: a bad model file fails before any work
-        except (ModelFileError, OSError) as exc:
-            raise CommandFailed(f"{exc} (use --no-classify to import without a model)") from exc
     with open_store(args) as store:
+        classifier = None
+        if not args.no_classify:
+            from .classify import ModelRef, active_model_path
+            from .classify.persist import ModelFileError
+            from .classify.registry import RegistryError
+
+            try:
+                classifier = ModelRef(str(active_model_path(args.model, store=store)))
+                classifier.version  # load once here: a bad model file fails before any work
+            except (ModelFileError, RegistryError, OSError) as exc:
+                raise CommandFailed(f"{exc} (use --no-classify to import without a model)") from exc
         progress = _progress_printer(sys.stderr) if sys.stderr.isatty() else None
         summary = import_paths(store, paths, progress=progress, workers=args.workers,
                                classifier=classifier)

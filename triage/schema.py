@@ -37,6 +37,12 @@ def _run_script(db: Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {buffer[:80]!r}")
 
 
+@migrations()
+def m002_model_registry(db: Database) -> None:
+    _run_script(db, _REGISTRY)
+    db.execute("PRAGMA user_version = 2")
+
+
 # Big columns (bodies, HTML) come last in `messages` so list queries never read their pages;
 # raw sources live in their own table for the same reason.
 _INITIAL = """
@@ -196,4 +202,61 @@ ON messages BEGIN
 END;
 """
 
-LATEST_VERSION = 1
+# The trainer's workspace: every model version kept (its file sits in the models folder beside
+# the database, checked against the sha256 recorded here), which one is active (the newest
+# activation), corrections to the shipped corpus, and the likely label errors of the last check.
+_REGISTRY = """
+CREATE TABLE models (
+    version TEXT PRIMARY KEY,
+    origin TEXT NOT NULL CHECK (origin IN ('shipped', 'trained', 'imported')),
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    card TEXT NOT NULL,
+    discarded INTEGER NOT NULL DEFAULT 0,
+    -- Side by side with the model that was active when this one was trained (JSON), and the
+    -- labels it was trained on (JSON: corpus corrections and stored labels), so a later
+    -- comparison can retrain its recipe on the same folds.
+    comparison TEXT,
+    training_set TEXT
+);
+CREATE TABLE model_activations (
+    id INTEGER PRIMARY KEY,
+    version TEXT NOT NULL REFERENCES models(version),
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    previous TEXT,
+    override_reason TEXT
+);
+CREATE TABLE corpus_corrections (
+    corpus_key TEXT PRIMARY KEY,
+    topics TEXT NOT NULL,
+    urgency TEXT NOT NULL CHECK (urgency IN ('urgent', 'high', 'normal', 'low')),
+    safeguarding INTEGER NOT NULL,
+    original TEXT NOT NULL,
+    corrected_by TEXT NOT NULL,
+    corrected_at TEXT NOT NULL
+);
+CREATE TABLE label_issues (
+    id INTEGER PRIMARY KEY,
+    found_at TEXT NOT NULL,
+    found_by_model TEXT,
+    message_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+    corpus_key TEXT,
+    subject TEXT NOT NULL DEFAULT '',
+    sent TEXT NOT NULL DEFAULT '',
+    field TEXT NOT NULL CHECK (field IN ('topics', 'urgency', 'safeguarding')),
+    given TEXT NOT NULL,
+    suggested TEXT NOT NULL,
+    given_probability REAL NOT NULL,
+    model_view TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'fixed', 'kept')),
+    CHECK ((message_id IS NULL) != (corpus_key IS NULL))
+);
+CREATE INDEX label_issues_open ON label_issues(state, given_probability);
+-- The uncertain queue: least confident first, among messages no human has labelled.
+CREATE INDEX messages_confidence ON messages(confidence, id) WHERE confidence IS NOT NULL;
+"""
+
+LATEST_VERSION = 2

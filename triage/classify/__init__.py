@@ -14,21 +14,46 @@ from typing import Any
 
 from .text import ModelInput, from_message, from_row
 
-__all__ = ["ModelRef", "ModelInput", "active_model_path", "from_message", "from_row", "load"]
+__all__ = ["ModelRef", "ModelInput", "active_model_path", "classify_stored", "from_message", "from_row", "load"]
 
 _loaded: dict[str, Any] = {}  # per process: path -> (mtime, model)
 
 
-def active_model_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--model, else $TRIAGE_MODEL, else the model shipped with the package."""
+def active_model_path(explicit: str | os.PathLike[str] | None = None, store: Any = None) -> Path:
+    """--model, else $TRIAGE_MODEL, else the store's active model (its registry), else the
+    model shipped with the package."""
     if explicit:
         return Path(explicit)
     env = os.environ.get("TRIAGE_MODEL")
     if env:
         return Path(env)
+    if store is not None:
+        from .registry import active_path
+
+        return active_path(store)
     from .persist import default_model_path
 
     return default_model_path()
+
+
+def classify_stored(store: Any, ref: ModelRef, *, everything: bool = False,
+                    progress: Any = None, cancelled: Any = None) -> int:
+    """Predict stored messages with `ref` (all, or those it has not classified yet), one
+    transaction per batch, so a cancel or a crash leaves every batch whole and a rerun
+    resumes. Human labels are never touched. `progress(stage, fraction)`."""
+    version = ref.version
+    total = store.count_messages() if everything else int(store.db.execute(
+        "SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM predictions p "
+        "WHERE p.message_id = m.id AND p.model_version = ?)", [version]).fetchone()[0])
+    done = 0
+    for rows in store.rows_to_classify(everything=everything, model_version=version):
+        if cancelled is not None and cancelled():
+            break
+        preds = ref.predict_inputs([from_row(r) for r in rows])
+        done += store.put_predictions(zip([r["id"] for r in rows], preds))
+        if progress is not None:
+            progress(f"classifying with model {version}: {done:,} of {total:,}", done / max(1, total))
+    return done
 
 
 def load(path: Path) -> Any:

@@ -44,6 +44,9 @@ def evaluate_predictions(truth: Sequence[Labelled], preds: Sequence[dict[str, An
     confusion = {u: {v: 0 for v in ORDER} for u in ORDER}
     for e, p in zip(truth, preds):
         confusion[e.urgency][p["urgency"]] += 1
+    # Yes/no labels as 2x2 tables: truth -> prediction.
+    binary = {t: _yes_no([(t in e.topics, t in p["topics"]) for e, p in zip(truth, preds)]) for t in TOPICS}
+    binary["safeguarding"] = _yes_no([(bool(e.safeguarding), bool(p["safeguarding"])) for e, p in zip(truth, preds)])
     return {
         "messages": n,
         "topics": topics,
@@ -54,7 +57,15 @@ def evaluate_predictions(truth: Sequence[Labelled], preds: Sequence[dict[str, An
         "urgent_recall": round(urgent_hit / urgent_total, 4) if urgent_total else None,
         "safeguarding": _prf(sg_tp, sg_fp, sg_fn),
         "urgency_confusion": confusion,
+        "yes_no_confusion": binary,
     }
+
+
+def _yes_no(pairs: list[tuple[bool, bool]]) -> dict[str, dict[str, int]]:
+    table = {"yes": {"yes": 0, "no": 0}, "no": {"yes": 0, "no": 0}}
+    for truth, predicted in pairs:
+        table["yes" if truth else "no"]["yes" if predicted else "no"] += 1
+    return table
 
 
 def format_report(report: dict[str, Any], title: str) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from ..store import TOPICS
 from .corpus import Example
 from .metrics import evaluate_predictions
-from .model import URGENCY_ORDER, Config, TriageModel, analyse, extra_features
+from .model import URGENCY_ORDER, Aux, Config, TriageModel, analyse, extra_features
 
 Progress = Callable[[str, float], None]
 SG_MIN_PRECISION = 0.8
@@ -78,26 +78,54 @@ def _best_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:
     return best_t
 
 
-def cross_validate(examples: Sequence[Example], config: Config, folds: int = 5,
-                   progress: Progress | None = None) -> dict[str, Any]:
-    """Out-of-fold raw scores for every example, from grouped, stratified folds."""
+class Cancelled(Exception):
+    """The person cancelled the training; nothing was saved."""
+
+
+Folds = list[tuple[np.ndarray, np.ndarray]]
+
+
+def make_folds(examples: Sequence[Example], folds: int, seed: int) -> Folds:
+    """Grouped, stratified folds: campaign copies (one group) never straddle a fold, and every
+    fold gets its share of safeguarding cases (rarest, and what matters most)."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    aux = analyse([e.input for e in examples])
     groups = np.array([e.group for e in examples])
-    # Stratify on what is rarest and matters most, so every fold has safeguarding cases.
     strata = np.array([2 if e.safeguarding else (1 if e.topics else 0) for e in examples])
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    n = len(examples)
+    return [(np.asarray(a), np.asarray(b)) for a, b in splitter.split(np.zeros(n), strata, groups)]
+
+
+def cross_validate(examples: Sequence[Example], config: Config, folds: int | Folds = 5,
+                   progress: Progress | None = None, *,
+                   trainable: Sequence[Example | None] | None = None,
+                   aux: list[Aux] | None = None, reasons: bool = False,
+                   cancelled: Callable[[], bool] | None = None,
+                   span: tuple[float, float] = (0.0, 1.0)) -> dict[str, Any]:
+    """Out-of-fold raw scores for every example. `trainable[i]` (default: the examples) is what
+    a fold may train on in place of example i, None to leave it out: that is how another
+    model's recipe (its own training labels) is scored on the same folds. With `reasons`, the
+    fold model also says which phrases drove each topic score."""
+    aux = aux if aux is not None else analyse([e.input for e in examples])
+    fold_list = make_folds(examples, folds, config.seed) if isinstance(folds, int) else folds
+    trainable = list(examples) if trainable is None else list(trainable)
     n = len(examples)
     raw_topic = {t: np.zeros(n) for t in TOPICS}
     urgency_p = np.zeros((n, 4))
     sg_p = np.zeros(n)
     fold_of = np.zeros(n, dtype=int)
-    for k, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(n), strata, groups)):
+    why: list[dict[str, Any]] = [{} for _ in range(n)]
+    k_total = len(fold_list)
+    for k, (train_idx, test_idx) in enumerate(fold_list):
+        if cancelled and cancelled():
+            raise Cancelled()
         if progress:
-            progress(f"cross-validation fold {k + 1} of {folds}", k / (folds + 1))
+            progress(f"cross-validation fold {k + 1} of {k_total}",
+                     span[0] + (span[1] - span[0]) * k / k_total)
+        train_idx = np.array([i for i in train_idx if trainable[i] is not None], dtype=int)
         part = TriageModel(config)
-        _fit_parts(part, [examples[i] for i in train_idx], [aux[i] for i in train_idx])
+        _fit_parts(part, [trainable[i] for i in train_idx], [aux[i] for i in train_idx])  # type: ignore[misc]
         test_inputs = [examples[i].input for i in test_idx]
         test_aux = [aux[i] for i in test_idx]
         text = part.text_matrix(test_inputs)
@@ -107,7 +135,11 @@ def cross_validate(examples: Sequence[Example], config: Config, folds: int = 5,
         urgency_p[test_idx] = part.urgency_probabilities(full)
         sg_p[test_idx] = part.safeguarding_model.predict_proba(text)[:, 1]
         fold_of[test_idx] = k
-    return {"aux": aux, "raw_topic": raw_topic, "urgency_p": urgency_p, "sg_p": sg_p, "fold": fold_of}
+        if reasons:
+            for j, i in enumerate(test_idx):
+                why[i] = part.topic_reasons(text, j, {}, k=4)
+    return {"aux": aux, "raw_topic": raw_topic, "urgency_p": urgency_p, "sg_p": sg_p, "fold": fold_of,
+            "reasons": why}
 
 
 def choose_decisions(examples: Sequence[Example], oof: dict[str, Any], model: TriageModel) -> None:
@@ -151,7 +183,8 @@ def oof_predictions(examples: Sequence[Example], oof: dict[str, Any], model: Tri
 
 
 def fit_model(examples: Sequence[Example], config: Config | None = None, *, folds: int = 5,
-              progress: Progress | None = None) -> tuple[TriageModel, dict[str, Any]]:
+              progress: Progress | None = None,
+              cancelled: Callable[[], bool] | None = None) -> tuple[TriageModel, dict[str, Any]]:
     """Cross-validate, choose decisions, refit on everything. Returns the model and the
     cross-validated report (computed before the refit, so it is honest)."""
     config = config or Config()
@@ -159,7 +192,7 @@ def fit_model(examples: Sequence[Example], config: Config | None = None, *, fold
     if len(train) < 50:
         raise ValueError(f"need at least 50 labelled messages to train, have {len(train)}")
     model = TriageModel(config)
-    oof = cross_validate(train, config, folds, progress)
+    oof = cross_validate(train, config, folds, progress, cancelled=cancelled, span=(0.0, folds / (folds + 1)))
     choose_decisions(train, oof, model)
     report = evaluate_predictions(train, oof_predictions(train, oof, model))
     if progress:
