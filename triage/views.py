@@ -150,3 +150,28 @@ def view_counts(store: Store) -> dict[str, int]:
 def assignees(store: Store) -> list[str]:
     return [r[0] for r in store.db.execute(
         "SELECT DISTINCT assignee FROM messages WHERE assignee IS NOT NULL ORDER BY assignee")]
+
+
+def reading(store: Store, row_id: int, viewer: str = "viewer") -> dict[str, Any]:
+    """Everything the reading pane shows of one stored message: the record, its effective
+    labels, the model's stored prediction (with reasons), notes, and sanitised HTML if any."""
+    import json
+
+    from .actions import Triage
+    from .render import safe_html
+
+    record = store.message(row_id)
+    reader = Triage(store, viewer)  # reads only
+    row = store.db.execute(
+        "SELECT model_version, topics, scores, urgency, safeguarding, confidence, deadline, reasons "
+        "FROM predictions WHERE message_id = ?", [row_id]).fetchone()
+    prediction = None
+    if row is not None:
+        prediction = {"model_version": row[0], "topics": json.loads(row[1]), "scores": json.loads(row[2]),
+                      "urgency": row[3], "safeguarding": bool(row[4]), "confidence": row[5] or 0.0,
+                      "deadline": row[6], "reasons": json.loads(row[7] or "{}")}
+    # Re-parsing one message's original is a millisecond: the store keeps no HTML copy.
+    html_body = safe_html(store.raw_source(row_id), record["source_kind"]) if record["has_html"] else None
+    return {"record": record, "state": reader.effective(row_id), "prediction": prediction,
+            "notes": reader.notes(row_id), "html": html_body}
+

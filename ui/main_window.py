@@ -3,7 +3,6 @@ triage, search and filters, and import with progress and cancel."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from triage import views
 from triage.actions import ActionError, Triage
 from triage.background import import_in_child
 from triage.pipeline import ImportProgress, ImportSummary
-from triage.render import attachment_bytes, safe_html
+from triage.render import attachment_bytes
 from triage.store import Store
 
 from .dashboard_page import DashboardPage
@@ -30,6 +29,7 @@ from .jobs import Job, JobRunner
 from .message_model import COLUMN_INDEX, COLUMNS, MessageListModel, RowIdRole
 from .reader import ReadingPane
 from .settings import Settings
+from .training_page import TrainingPage
 
 SHORTCUTS = (
     ("j / ↓", "next message"), ("k / ↑", "previous message"),
@@ -39,7 +39,7 @@ SHORTCUTS = (
     ("r", "reopen as new"),
     ("a", "assign to…"), ("c", "add a note"), ("/", "search"), ("Esc", "clear search, back to list"),
     ("Ctrl+Z", "undo the last action"), ("Ctrl+I", "import mail"), ("Ctrl+1", "inbox"),
-    ("Ctrl+2", "dashboard"), ("?", "this list"),
+    ("Ctrl+2", "dashboard"), ("Ctrl+3", "training: review queues and models"), ("?", "this list"),
 )
 DATE_RANGES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30),
                ("Last 12 weeks", 84))
@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
     counts_updated = Signal(dict)
     action_done = Signal(str)
 
-    def __init__(self, store: Store, jobs: JobRunner, settings: Settings) -> None:
+    def __init__(self, store: Store, jobs: JobRunner, settings: Settings, corpus_dir: Path | None = None) -> None:
         super().__init__()
         # Background jobs are Python threads (counts, search counts): a shorter GIL switch
         # interval (default 5 ms) lets the GUI thread back in sooner while they run.
@@ -114,22 +114,25 @@ class MainWindow(QMainWindow):
         self.dashboard_action = QAction("Dashboard", self, checkable=True)
         self.dashboard_action.setShortcut(QKeySequence("Ctrl+2"))
         self.dashboard_action.triggered.connect(lambda: self.show_page(1))
+        self.training_action = QAction("Training", self, checkable=True)
+        self.training_action.setShortcut(QKeySequence("Ctrl+3"))
+        self.training_action.triggered.connect(lambda: self.show_page(2))
         pages = QActionGroup(self)
-        pages.addAction(self.inbox_action)
-        pages.addAction(self.dashboard_action)
-        toolbar.addAction(self.inbox_action)
-        toolbar.addAction(self.dashboard_action)
+        for action in (self.inbox_action, self.dashboard_action, self.training_action):
+            pages.addAction(action)
+            toolbar.addAction(action)
         toolbar.addSeparator()
         self.import_action = QAction("Import…", self)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
         self.import_action.triggered.connect(self.choose_import)
         toolbar.addAction(self.import_action)
         toolbar.addSeparator()
-        toolbar.addWidget(self.search)
+        # The search and filters belong to the inbox: hidden on the other pages.
+        self.inbox_tools = [toolbar.addWidget(self.search)]
         for label, box in (("Status", self.status_filter), ("Assigned", self.assignee_filter),
                            ("Received", self.date_filter), ("Sort", self.sort_box)):
-            toolbar.addWidget(QLabel(f"  {label} "))
-            toolbar.addWidget(box)
+            self.inbox_tools.append(toolbar.addWidget(QLabel(f"  {label} ")))
+            self.inbox_tools.append(toolbar.addWidget(box))
 
         # -- list and reading pane ----------------------------------------------------------
         self.model = MessageListModel(store, self.current_query(), self, count_later=self._count_later)
@@ -180,9 +183,20 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.main_splitter)
         self.dashboard = DashboardPage(store, jobs)
         self.dashboard.open_message.connect(self.open_in_inbox)
+        if corpus_dir is None:
+            from triage.classify.corpus import default_corpus_dir
+
+            corpus_dir = default_corpus_dir()
+        self.training = TrainingPage(store, jobs, self.ensure_staff_name, corpus_dir)
+        self.training.open_message.connect(self.open_in_inbox)
+        self.training.labels_changed.connect(self._labels_changed_elsewhere)
+        self.training.models_changed.connect(self._predictions_changed)
+        self.training.reclassify_progress.connect(
+            lambda: None if self.reload_timer.isActive() else self.reload_timer.start())
         self.pages = QStackedWidget()
         self.pages.addWidget(holder)
         self.pages.addWidget(self.dashboard)
+        self.pages.addWidget(self.training)
         self.setCentralWidget(self.pages)
         self.import_finished.connect(lambda _s: self.dashboard.mark_stale())
         self.action_done.connect(lambda _d: self.dashboard.mark_stale())
@@ -266,9 +280,24 @@ class MainWindow(QMainWindow):
 
     def show_page(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
-        (self.inbox_action if index == 0 else self.dashboard_action).setChecked(True)
+        (self.inbox_action, self.dashboard_action, self.training_action)[index].setChecked(True)
+        for tool in self.inbox_tools:
+            tool.setVisible(index == 0)
         if index == 0:
             self.table.setFocus()
+        elif index == 2:
+            self.training.refresh()
+
+    def _labels_changed_elsewhere(self) -> None:
+        """The Training page changed labels: the list, counts and dashboard follow."""
+        self.model.refresh_rows()
+        self.counts_timer.start()
+        self.dashboard.mark_stale()
+
+    def _predictions_changed(self) -> None:
+        """A model was activated and messages re-classified: reload what the inbox shows."""
+        self._reload_keeping_selection()
+        self.dashboard.mark_stale()
 
     def open_in_inbox(self, row_id: int) -> None:
         """Click-through from the dashboard: the message, selected, in All by priority."""
@@ -389,23 +418,8 @@ class MainWindow(QMainWindow):
         self.show_message(int(row_id))
 
     def show_message(self, row_id: int) -> None:
-        record = self.store.message(row_id)
-        reader = Triage(self.store, self.settings.staff_name or "viewer")  # reads only
-        state = reader.effective(row_id)
-        row = self.store.db.execute(
-            "SELECT model_version, topics, scores, urgency, safeguarding, confidence, deadline, reasons "
-            "FROM predictions WHERE message_id = ?", [row_id]).fetchone()
-        prediction = None
-        if row is not None:
-            prediction = {"model_version": row[0], "topics": json.loads(row[1]), "scores": json.loads(row[2]),
-                          "urgency": row[3], "safeguarding": bool(row[4]), "confidence": row[5] or 0.0,
-                          "deadline": row[6], "reasons": json.loads(row[7] or "{}")}
-        html_body = None
-        if record["has_html"]:
-            # Re-parsing one message's original is a millisecond: the store keeps no HTML copy.
-            html_body = safe_html(self.store.raw_source(row_id), record["source_kind"])
-        notes = reader.notes(row_id)
-        self.reader.show_message(record, state, prediction, notes, html_body)
+        v = views.reading(self.store, row_id, self.settings.staff_name or "viewer")
+        self.reader.show_message(v["record"], v["state"], v["prediction"], v["notes"], v["html"])
 
     # -- triage actions -------------------------------------------------------------------------
 
@@ -463,6 +477,9 @@ class MainWindow(QMainWindow):
                 self.act(lambda t, _ids: t.add_note(ids[0], text), "Note added")
 
     def undo(self) -> None:
+        if self.pages.currentIndex() == 2 and self.training.undo():
+            self.statusBar().showMessage("Undone.", 4000)
+            return
         name = self.settings.staff_name
         if not name:
             return
