@@ -30,9 +30,13 @@ class CorpusError(Exception):
 
 
 def default_corpus_dir() -> Path | None:
-    """models/corpus of a source checkout, if this is one."""
-    candidate = Path(__file__).resolve().parents[2] / "models" / "corpus"
-    return candidate if candidate.is_dir() else None
+    """The corpus installed with the package (triage/data/corpus; in a source checkout a link
+    to models/corpus), so retraining works from `pip install .` alone."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "data" / "corpus", here.parent / "models" / "corpus"):
+        if candidate.is_dir():
+            return candidate.resolve()
+    return None
 
 
 def load_labels_file(path: Path) -> list[dict[str, object]]:
