@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 from datetime import datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +204,19 @@ def format_comparison(entry: Any) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def _registry(args: argparse.Namespace, refused: str = "") -> Iterator[Any]:
+    """The store, with a registry refusal turned into the command's one-line reason."""
+    from .classify.registry import RegistryError
+    from .cli import open_store
+
+    with open_store(args, create=False) as store:
+        try:
+            yield store
+        except RegistryError as exc:
+            raise ModelCommandFailed(f"{refused}{exc}") from exc
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     from .classify import registry
     from .cli import open_store
@@ -231,13 +246,9 @@ def _f(value: Any) -> str:
 
 def cmd_models_show(args: argparse.Namespace) -> int:
     from .classify import registry
-    from .cli import open_store
 
-    with open_store(args, create=False) as store:
-        try:
-            entry = registry.entry(store, args.version)
-        except registry.RegistryError as exc:
-            raise ModelCommandFailed(str(exc)) from exc
+    with _registry(args) as store:
+        entry = registry.entry(store, args.version)
     print(format_comparison(entry))
     print(json.dumps(entry.card, indent=2, sort_keys=True))
     return 0
@@ -245,14 +256,10 @@ def cmd_models_show(args: argparse.Namespace) -> int:
 
 def cmd_models_activate(args: argparse.Namespace) -> int:
     from .classify import ModelRef, classify_stored, registry
-    from .cli import open_store
 
-    with open_store(args, create=False) as store:
-        try:
-            entry = registry.activate(store, args.version, _actor(args.by),
-                                      override_reason=args.override_safeguarding)
-        except registry.RegistryError as exc:
-            raise ModelCommandFailed(str(exc)) from exc
+    with _registry(args) as store:
+        entry = registry.activate(store, args.version, _actor(args.by),
+                                  override_reason=args.override_safeguarding)
         print(f"model {entry.version} is active")
         if not args.no_classify:
             done = classify_stored(store, ModelRef(str(entry.path)), progress=_progress)
@@ -262,39 +269,27 @@ def cmd_models_activate(args: argparse.Namespace) -> int:
 
 def cmd_models_export(args: argparse.Namespace) -> int:
     from .classify import registry
-    from .cli import open_store
 
-    with open_store(args, create=False) as store:
-        try:
-            out = registry.export(store, args.version, Path(args.file))
-        except registry.RegistryError as exc:
-            raise ModelCommandFailed(str(exc)) from exc
+    with _registry(args) as store:
+        out = registry.export(store, args.version, Path(args.file))
     print(f"wrote {out} and {out.with_suffix('.card.json').name}")
     return 0
 
 
 def cmd_models_import(args: argparse.Namespace) -> int:
     from .classify import registry
-    from .cli import open_store
 
-    with open_store(args, create=False) as store:
-        try:
-            entry = registry.import_file(store, Path(args.file), _actor(args.by))
-        except registry.RegistryError as exc:
-            raise ModelCommandFailed(f"refused {args.file}: {exc}") from exc
+    with _registry(args, refused=f"refused {args.file}: ") as store:
+        entry = registry.import_file(store, Path(args.file), _actor(args.by))
     print(f"imported model {entry.version} as a candidate")
     return 0
 
 
 def cmd_models_discard(args: argparse.Namespace) -> int:
     from .classify import registry
-    from .cli import open_store
 
-    with open_store(args, create=False) as store:
-        try:
-            registry.set_discarded(store, args.version, args.discard)
-        except registry.RegistryError as exc:
-            raise ModelCommandFailed(str(exc)) from exc
+    with _registry(args) as store:
+        registry.set_discarded(store, args.version, args.discard)
     print(f"model {args.version} {'discarded' if args.discard else 'kept as a candidate'}")
     return 0
 

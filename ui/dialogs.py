@@ -5,9 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
-    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QInputDialog, QLabel, QLineEdit, QMessageBox,
+    QPlainTextEdit, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
+
+
+class Asks:
+    """The questions a page asks, one method each so tests can replace them (pytest-qt's note
+    on dialogs). Mixed into a QWidget."""
+
+    def show_message_box(self, title: str, text: str) -> None:
+        QMessageBox.information(self, title, text)  # type: ignore[arg-type]
+
+    def confirm(self, title: str, text: str) -> bool:
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes  # type: ignore[arg-type]
+
+    def ask_text(self, title: str, label: str) -> str | None:
+        """The text typed, stripped; None if cancelled or left empty."""
+        text, ok = QInputDialog.getText(self, title, label)  # type: ignore[arg-type]
+        return text.strip() if ok and text.strip() else None
 
 
 class ShortcutsDialog(QDialog):

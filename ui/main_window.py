@@ -11,7 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl, S
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QHeaderView, QInputDialog, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QPushButton,
+    QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QProgressBar, QPushButton,
     QSplitter, QStackedWidget, QTableView, QToolBar, QVBoxLayout, QWidget,
 )
 
@@ -24,7 +24,7 @@ from triage.store import Store
 
 from .dashboard_page import DashboardPage
 from .delegates import BadgeDelegate
-from .dialogs import ImportSummaryDialog, SettingsDialog, ShortcutsDialog
+from .dialogs import Asks, ImportSummaryDialog, SettingsDialog, ShortcutsDialog
 from .jobs import Job, JobRunner
 from .message_model import COLUMN_INDEX, COLUMNS, MessageListModel, RowIdRole
 from .reader import ReadingPane
@@ -45,7 +45,7 @@ DATE_RANGES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 d
                ("Last 12 weeks", 84))
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Asks, QMainWindow):
     import_finished = Signal(object)  # ImportSummary
     counts_updated = Signal(dict)
     action_done = Signal(str)
@@ -669,16 +669,6 @@ class MainWindow(QMainWindow):
 
     def show_import_summary(self, summary: ImportSummary) -> None:
         ImportSummaryDialog(summary, self).exec()
-
-    def show_message_box(self, title: str, text: str) -> None:
-        QMessageBox.information(self, title, text)
-
-    def confirm(self, title: str, text: str) -> bool:
-        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
-
-    def ask_text(self, title: str, label: str) -> str | None:
-        text, ok = QInputDialog.getText(self, title, label)
-        return text.strip() if ok else None
 
     def ask_item(self, title: str, label: str, items: list[str]) -> str | None:
         item, ok = QInputDialog.getItem(self, title, label, items, 0, True)

@@ -349,7 +349,7 @@ def _changes(c: dict[str, Any]) -> str:
                    "<th align=left>With this model</th></tr>")
         for item in ch["items"][:150]:
             lost = item["before"]["safeguarding"] and not item["after"]["safeguarding"]
-            style = f" style='background:#ffebee'" if lost else ""
+            style = " style='background:#ffebee'" if lost else ""
             human = " <span style='color:gray'>(human label stands)</span>" if item["human_label"] else ""
             out.append(f"<tr{style}><td><a href='msg:{item['row_id']}'>{html.escape(item['subject'] or '(no subject)')}"
                        f"</a>{human}</td><td>{_labels_text(item['before'])}</td><td>{_labels_text(item['after'])}</td></tr>")

@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QListWidget,
-    QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QSplitter, QStackedWidget, QTableView,
+    QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+    QListWidgetItem, QProgressBar, QPushButton, QSplitter, QStackedWidget, QTableView,
     QVBoxLayout, QWidget,
 )
 
@@ -25,6 +25,7 @@ from triage.background import TaskCancelled, run_in_child
 from triage.classify import registry
 from triage.store import TOPICS, Store
 
+from .dialogs import Asks
 from .jobs import Job, JobRunner
 from .message_model import TOPIC_LABELS
 from .models_panel import ModelsPanel
@@ -92,7 +93,7 @@ class QueueModel(QAbstractTableModel):
         return None
 
 
-class TrainingPage(QWidget):
+class TrainingPage(Asks, QWidget):
     labels_changed = Signal()  # human labels changed here: the inbox refreshes
     models_changed = Signal()  # the active model or its predictions changed
     reclassify_progress = Signal()
@@ -648,16 +649,6 @@ class TrainingPage(QWidget):
         bar = getattr(window, "statusBar", None)
         if bar is not None:
             bar().showMessage(text, 10000)
-
-    def show_message_box(self, title: str, text: str) -> None:
-        QMessageBox.information(self, title, text)
-
-    def confirm(self, title: str, text: str) -> bool:
-        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
-
-    def ask_text(self, title: str, label: str) -> str | None:
-        text, ok = QInputDialog.getText(self, title, label)
-        return text.strip() if ok and text.strip() else None
 
     def ask_save_path(self, name: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self, "Export model", str(Path.home() / name), "Models (*.skops)")

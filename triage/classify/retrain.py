@@ -25,7 +25,7 @@ from .metrics import ORDER, evaluate_predictions
 from .model import Config, TriageModel, analyse
 from .persist import load_model, save_model
 from .training import Cancelled, _fit_parts, choose_decisions, cross_validate, make_folds, oof_predictions
-from .training_set import TrainingItem, TrainingSet, build, with_labels
+from .training_set import TrainingItem, build, with_labels
 
 Progress = Callable[[str, float], None]
 PREVIEW_LIMIT = 20000  # newest stored messages checked for "what would change"
@@ -47,11 +47,8 @@ def retrain(store: Store, *, actor: str, corpus_dir: Path | None = None, folds: 
     stop; nothing is written then."""
     progress = progress or _noop
     stop = cancelled or (lambda: False)
-    corpus_dir = corpus_dir or default_corpus_dir()
-    if corpus_dir is None:
-        raise CorpusError("the labelled corpus is not installed with this copy of Triage Desk")
     progress("reading the corpus and the office's labels", 0.0)
-    tset = build(store, corpus_dir)
+    tset = build(store, _corpus(corpus_dir))
     train_items = [it for it in tset.items if it.example.split != "test"]
     test_items = [it for it in tset.items if it.example.split == "test"]
     examples = [it.example for it in train_items]
@@ -142,11 +139,8 @@ def check_labels(store: Store, *, corpus_dir: Path | None = None, folds: int = 5
     """Only the cross-validation: refresh the likely-label-error queue without training a
     candidate. Returns how many issues are open."""
     progress = progress or _noop
-    corpus_dir = corpus_dir or default_corpus_dir()
-    if corpus_dir is None:
-        raise CorpusError("the labelled corpus is not installed with this copy of Triage Desk")
     progress("reading the corpus and the office's labels", 0.0)
-    tset = build(store, corpus_dir)
+    tset = build(store, _corpus(corpus_dir))
     train_items = [it for it in tset.items if it.example.split != "test"]
     examples = [it.example for it in train_items]
     config = Config()
@@ -158,6 +152,13 @@ def check_labels(store: Store, *, corpus_dir: Path | None = None, folds: int = 5
     store_label_issues(store, issues, registry.active_version(store))
     progress("done", 1.0)
     return len(issues)
+
+
+def _corpus(corpus_dir: Path | None) -> Path:
+    found = corpus_dir or default_corpus_dir()
+    if found is None:
+        raise CorpusError("the labelled corpus is not installed with this copy of Triage Desk")
+    return found
 
 
 def active_recipe(items: Sequence[TrainingItem], active: registry.ModelEntry,
