@@ -15,6 +15,30 @@ sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers (msgfile)
 from triage.store import Store  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three batches of the labelled corpus: enough to train on in a few seconds."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("corpus")
+    for batch in ("b1", "b3", "b4"):
+        shutil.copytree(ROOT / "models" / "corpus" / batch, root / batch)
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo inbox imported and classified by the shipped model (copy it before changing it)."""
+    from triage.classify import ModelRef, active_model_path
+    from triage.paths import demo_inbox
+    from triage.pipeline import import_paths
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with Store.open(path) as store:
+        import_paths(store, [demo_inbox()], classifier=ModelRef(str(active_model_path())))
+    return path
+
+
 @pytest.fixture
 def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Apart from tmp_path, so a test that imports tmp_path never meets the database itself.

@@ -93,14 +93,6 @@ def test_held_out_split_quality(model) -> None:  # type: ignore[no-untyped-def]
     assert report["urgency_within_one"] >= 0.93
 
 
-@pytest.fixture(scope="module")
-def small_corpus(tmp_path_factory):  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("corpus")
-    for batch in ("b1", "b3", "b4"):
-        shutil.copytree(CORPUS / batch, root / batch)
-    return root
-
-
 def test_training_is_reproducible_and_persists_exactly(small_corpus: Path, tmp_path: Path) -> None:
     examples = load_corpus(small_corpus)
     m1, r1 = fit_model(examples, Config(seed=5))

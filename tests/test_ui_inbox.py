@@ -11,9 +11,6 @@ from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QImage
 
 from triage.actions import Triage
-from triage.classify import ModelRef, active_model_path
-from triage.paths import demo_inbox
-from triage.pipeline import import_paths
 from triage.store import Store
 from triage.synth import write_mbox
 from ui.jobs import JobRunner
@@ -21,14 +18,6 @@ from ui.main_window import MainWindow
 from ui.message_model import COLUMN_INDEX, MessageListModel, RowIdRole, SafeguardingRole, TopicsRole, UrgencyRole
 from ui.settings import Settings
 from triage import views
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with Store.open(path) as store:
-        import_paths(store, [demo_inbox()], classifier=ModelRef(str(active_model_path())))
-    return path
 
 
 @pytest.fixture

@@ -12,10 +12,8 @@ import pytest
 from conftest import StallMeter
 from PySide6.QtCore import QSettings, Qt
 
-from triage.classify import ModelRef, active_model_path, registry
+from triage.classify import registry
 from triage.classify.retrain import store_label_issues
-from triage.paths import demo_inbox
-from triage.pipeline import import_paths
 from triage.store import Store
 from ui.jobs import JobRunner
 from ui.main_window import MainWindow
@@ -23,23 +21,6 @@ from ui.settings import Settings
 
 PREDICTIONS = ("SELECT message_id, json_array(model_version, topics, scores, urgency, safeguarding, confidence, "
                "deadline, reasons) FROM predictions")
-CORPUS = Path(__file__).resolve().parent.parent / "models" / "corpus"
-
-
-@pytest.fixture(scope="module")
-def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("corpus")
-    for batch in ("b1", "b3", "b4"):
-        shutil.copytree(CORPUS / batch, root / batch)
-    return root
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with Store.open(path) as store:
-        import_paths(store, [demo_inbox()], classifier=ModelRef(str(active_model_path())))
-    return path
 
 
 @pytest.fixture
