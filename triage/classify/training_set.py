@@ -119,8 +119,10 @@ def near_duplicate_groups(examples: list[Example]) -> list[str]:
     for i, e in enumerate(examples):
         union(i, first_of_group.setdefault(e.group, i))
     texts = [e.input.main for e in examples]
+    # max_df 0.9, not lower: a campaign an office labelled in bulk can be a large share of the
+    # labels, and its own words must still count for its copies to be grouped.
     if n > 1:
-        vectors = TfidfVectorizer(stop_words="english", max_df=0.5, min_df=1, dtype=np.float32).fit_transform(texts)
+        vectors = TfidfVectorizer(stop_words="english", max_df=0.9, min_df=1, dtype=np.float32).fit_transform(texts)
         for start in range(0, n, 1000):
             sims = (vectors[start:start + 1000] @ vectors.T).tocoo()
             for a, b, v in zip(sims.row, sims.col, sims.data):
