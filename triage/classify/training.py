@@ -3,7 +3,7 @@ grouped folds (campaign copies never straddle a fold), then the model is refitte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
@@ -102,7 +102,7 @@ def cross_validate(examples: Sequence[Example], config: Config, folds: int | Fol
                    trainable: Sequence[Example | None] | None = None,
                    aux: list[Aux] | None = None, reasons: bool = False,
                    cancelled: Callable[[], bool] | None = None,
-                   span: tuple[float, float] = (0.0, 1.0)) -> dict[str, Any]:
+                   span: tuple[float, float] = (0.0, 1.0), jobs: int | None = None) -> dict[str, Any]:
     """Out-of-fold raw scores for every example. `trainable[i]` (default: the examples) is what
     a fold may train on in place of example i, None to leave it out: that is how another
     model's recipe (its own training labels) is scored on the same folds. With `reasons`, the
@@ -117,29 +117,66 @@ def cross_validate(examples: Sequence[Example], config: Config, folds: int | Fol
     fold_of = np.zeros(n, dtype=int)
     why: list[dict[str, Any]] = [{} for _ in range(n)]
     k_total = len(fold_list)
-    for k, (train_idx, test_idx) in enumerate(fold_list):
+    tasks = []
+    for train_idx, test_idx in fold_list:
+        kept = [i for i in train_idx if trainable[i] is not None]
+        tasks.append((config, [trainable[i] for i in kept], [aux[i] for i in kept],
+                      [examples[i].input for i in test_idx], [aux[i] for i in test_idx], reasons))
+    if progress:
+        progress(f"cross-validation: {k_total} folds", span[0])
+    for k, part in _map_folds(tasks, jobs):
         if cancelled and cancelled():
             raise Cancelled()
-        if progress:
-            progress(f"cross-validation fold {k + 1} of {k_total}",
-                     span[0] + (span[1] - span[0]) * k / k_total)
-        train_idx = np.array([i for i in train_idx if trainable[i] is not None], dtype=int)
-        part = TriageModel(config)
-        _fit_parts(part, [trainable[i] for i in train_idx], [aux[i] for i in train_idx])  # type: ignore[misc]
-        test_inputs = [examples[i].input for i in test_idx]
-        test_aux = [aux[i] for i in test_idx]
-        text = part.text_matrix(test_inputs)
-        full = part.full_matrix(text, extra_features(test_inputs, test_aux))
+        test_idx = fold_list[k][1]
         for topic in TOPICS:
-            raw_topic[topic][test_idx] = part.topic_models[topic].decision_function(text)
-        urgency_p[test_idx] = part.urgency_probabilities(full)
-        sg_p[test_idx] = part.safeguarding_model.predict_proba(text)[:, 1]
+            raw_topic[topic][test_idx] = part["raw_topic"][topic]
+        urgency_p[test_idx] = part["urgency_p"]
+        sg_p[test_idx] = part["sg_p"]
         fold_of[test_idx] = k
-        if reasons:
-            for j, i in enumerate(test_idx):
-                why[i] = part.topic_reasons(text, j, {}, k=4)
+        for j, i in enumerate(test_idx):
+            why[i] = part["why"][j]
+        if progress:
+            progress(f"cross-validation: {k + 1} of {k_total} folds done",
+                     span[0] + (span[1] - span[0]) * (k + 1) / k_total)
     return {"aux": aux, "raw_topic": raw_topic, "urgency_p": urgency_p, "sg_p": sg_p, "fold": fold_of,
             "reasons": why}
+
+
+def _fold(config: Config, train: list[Example], train_aux: list[Aux], test: list[Any],
+          test_aux: list[Aux], reasons: bool) -> dict[str, Any]:
+    """One fold: fit on `train`, score `test` (raw topic scores, urgency and safeguarding
+    probabilities, and with `reasons` the phrases behind each topic score)."""
+    part = TriageModel(config)
+    _fit_parts(part, train, train_aux)
+    text = part.text_matrix(test)
+    full = part.full_matrix(text, extra_features(test, test_aux))
+    return {
+        "raw_topic": {t: part.topic_models[t].decision_function(text) for t in TOPICS},
+        "urgency_p": part.urgency_probabilities(full),
+        "sg_p": part.safeguarding_model.predict_proba(text)[:, 1],
+        "why": [part.topic_reasons(text, j, {}, k=4) if reasons else {} for j in range(len(test))],
+    }
+
+
+def default_jobs() -> int:
+    """Folds are independent: one process per core, at most the two this kind of laptop has
+    to spare (the results do not depend on it)."""
+    import os
+
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _map_folds(tasks: list[tuple[Any, ...]], jobs: int | None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(fold number, result) as folds finish, in order; in parallel processes when jobs > 1."""
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs <= 1 or len(tasks) <= 1:
+        for k, task in enumerate(tasks):
+            yield k, _fold(*task)
+        return
+    from joblib import Parallel, delayed
+
+    results = Parallel(n_jobs=jobs, return_as="generator")(delayed(_fold)(*task) for task in tasks)
+    yield from enumerate(results)
 
 
 def choose_decisions(examples: Sequence[Example], oof: dict[str, Any], model: TriageModel) -> None:
