@@ -48,13 +48,14 @@ def retrain(store: Store, *, actor: str, corpus_dir: Path | None = None, folds: 
     progress = progress or _noop
     stop = cancelled or (lambda: False)
     progress("reading the corpus and the office's labels", 0.0)
-    tset = build(store, _corpus(corpus_dir))
+    tset = build(store, _corpus(corpus_dir), progress)
     train_items = [it for it in tset.items if it.example.split != "test"]
     test_items = [it for it in tset.items if it.example.split == "test"]
     examples = [it.example for it in train_items]
     if len(examples) < 50:
         raise ValueError(f"need at least 50 labelled messages to train, have {len(examples)}")
     config = config or Config()
+    progress("reading dates and safeguarding phrases", 0.04)
     aux = analyse([e.input for e in examples])
     fold_list = make_folds(examples, folds, config.seed)
 
@@ -92,6 +93,7 @@ def retrain(store: Store, *, actor: str, corpus_dir: Path | None = None, folds: 
     _fit_parts(candidate, examples, aux)
     candidate.version = _new_version(store)
     test_split = None
+    progress("scoring the held-out test messages", 0.78)
     if test_items:
         test = [it.example for it in test_items]
         inputs = [e.input for e in test]
@@ -140,7 +142,7 @@ def check_labels(store: Store, *, corpus_dir: Path | None = None, folds: int = 5
     candidate. Returns how many issues are open."""
     progress = progress or _noop
     progress("reading the corpus and the office's labels", 0.0)
-    tset = build(store, _corpus(corpus_dir))
+    tset = build(store, _corpus(corpus_dir), progress)
     train_items = [it for it in tset.items if it.example.split != "test"]
     examples = [it.example for it in train_items]
     config = Config()
