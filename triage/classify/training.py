@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
+import warnings
 from typing import Any
 
 import numpy as np
@@ -124,20 +125,26 @@ def cross_validate(examples: Sequence[Example], config: Config, folds: int | Fol
                       [examples[i].input for i in test_idx], [aux[i] for i in test_idx], reasons))
     if progress:
         progress(f"cross-validation: {k_total} folds", span[0])
-    for k, part in _map_folds(tasks, jobs):
-        if cancelled and cancelled():
-            raise Cancelled()
-        test_idx = fold_list[k][1]
-        for topic in TOPICS:
-            raw_topic[topic][test_idx] = part["raw_topic"][topic]
-        urgency_p[test_idx] = part["urgency_p"]
-        sg_p[test_idx] = part["sg_p"]
-        fold_of[test_idx] = k
-        for j, i in enumerate(test_idx):
-            why[i] = part["why"][j]
-        if progress:
-            progress(f"cross-validation: {k + 1} of {k_total} folds done",
-                     span[0] + (span[1] - span[0]) * (k + 1) / k_total)
+    results = _map_folds(tasks, jobs)
+    try:
+        for k, part in results:
+            if cancelled and cancelled():
+                raise Cancelled()
+            test_idx = fold_list[k][1]
+            for topic in TOPICS:
+                raw_topic[topic][test_idx] = part["raw_topic"][topic]
+            urgency_p[test_idx] = part["urgency_p"]
+            sg_p[test_idx] = part["sg_p"]
+            fold_of[test_idx] = k
+            for j, i in enumerate(test_idx):
+                why[i] = part["why"][j]
+            if progress:
+                progress(f"cross-validation: {k + 1} of {k_total} folds done",
+                         span[0] + (span[1] - span[0]) * (k + 1) / k_total)
+    finally:
+        with warnings.catch_warnings():  # on a cancel joblib notes the folds it dropped: meant
+            warnings.simplefilter("ignore", UserWarning)
+            results.close()
     return {"aux": aux, "raw_topic": raw_topic, "urgency_p": urgency_p, "sg_p": sg_p, "fold": fold_of,
             "reasons": why}
 
