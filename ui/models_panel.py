@@ -216,6 +216,12 @@ class ModelsPanel(QWidget):
 
 # -- the report -------------------------------------------------------------------------------
 
+LEGEND = ("<p style='color:gray'><b>Precision</b>: of the messages the model tagged, the share that "
+          "deserved the tag. <b>Recall</b>: of the messages that deserved the tag, the share it caught. "
+          "<b>F1</b> combines the two. For safeguarding, recall matters most: a missed case is the "
+          "costly mistake.</p>")
+
+
 def _delta(a: Any, b: Any) -> str:
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
         return ""
@@ -317,9 +323,10 @@ def comparison_html(e: ModelEntry, active: ModelEntry | None) -> str:
                      f"{c['groups']:,} groups).</p>")
         parts.append(f"<p><b>Side by side with model {html.escape(c['against'])}</b>, on the same "
                      f"{c['folds']} cross-validation folds: each message is scored by versions trained "
-                     f"without it ({html.escape(c['method'])}).</p>")
+                     f"without it. {html.escape(c['method'])}</p>")
         left, right = f"Model {c['against']}", "This model"
         parts.append(_table(_metric_rows(c["active"], c["candidate"]), left, right))
+        parts.append(LEGEND)
         if c.get("test_split"):
             parts.append("<h3>Held-out test messages (never trained on by either)</h3>")
             parts.append(_table(_metric_rows(c["test_split"]["active"], c["test_split"]["candidate"]), left, right))

@@ -145,9 +145,9 @@ class TrainingPage(Asks, QWidget):
         self.queue_table.setShowGrid(False)
         self.queue_table.setWordWrap(False)
         header = self.queue_table.horizontalHeader()
-        for col, width in enumerate((260, 130, 84, 170, 170, 260)):
+        for col, width in enumerate((200, 100, 80, 150, 150, 260)):
             header.resizeSection(col, width)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         self.queue_table.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
         self.reader = ReadingPane()
         self.reader.placeholder.setText("Select a message to review it.\n\n" + KEYS_HINT)
@@ -164,8 +164,9 @@ class TrainingPage(Asks, QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.queue_table)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([660, 540])
         queue_page = QWidget()
         ql = QVBoxLayout(queue_page)
         ql.setContentsMargins(8, 8, 8, 8)

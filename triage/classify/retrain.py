@@ -79,12 +79,12 @@ def retrain(store: Store, *, actor: str, corpus_dir: Path | None = None, folds: 
         decider.version = active_model.version
         choose_decisions([recipe[i] for i in known], _subset(act_oof, known), decider)  # type: ignore[misc]
         act_preds = oof_predictions(examples, act_oof, decider)
-        method = "both retrained on the same folds (the active model with the labels it was trained on)"
+        method = "Both were retrained fold by fold; the active model with the labels it was trained on."
     else:
         progress("scoring the active model", 0.55)
         act_preds = active_model.predict([e.input for e in examples], reasons=False)
-        method = ("the active model was imported, so its training messages are not here: it is "
-                  "scored as it is and may have seen some of these messages")
+        method = ("The active model was imported, so its training messages are not here: it is "
+                  "scored as it is and may have seen some of these messages.")
 
     issues = find_label_issues(train_items, cand_oof, cand_preds)
     if stop():
