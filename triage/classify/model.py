@@ -95,8 +95,9 @@ class TriageModel:
         self.safeguarding_model: Any = None
         self.safeguarding_threshold: float = 0.5
         self.version: str = "untrained"
-        self._names: np.ndarray | None = None
+        self._names: list[str] | None = None
         self._explainable: np.ndarray | None = None
+        self._coefs: np.ndarray | None = None
 
     # -- features ------------------------------------------------------------------------
 
@@ -186,11 +187,12 @@ class TriageModel:
             "reasons": reason,
         }
 
-    def feature_names(self) -> np.ndarray:
+    def feature_names(self) -> list[str]:
         if self._names is None:
             from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-            self._names = self.vectorizer.get_feature_names_out()
+            self._names = self.vectorizer.get_feature_names_out().tolist()
+            self._coefs = np.vstack([self.topic_models[t].coef_[0] for t in TOPICS])
             # Phrases worth showing a person as a reason: not "he's" or "the school" alone.
             stop = set(ENGLISH_STOP_WORDS) | {"he's", "she's", "i'm", "i've", "it's", "don't", "can't", "we're"}
             self._explainable = np.array([
@@ -205,15 +207,18 @@ class TriageModel:
         indices = text.indices[start:end]
         values = text.data[start:end]
         names = self.feature_names()
-        out: dict[str, list[list[Any]]] = {}
-        assert self._explainable is not None
+        assert self._explainable is not None and self._coefs is not None
         keep = self._explainable[indices]
         indices, values = indices[keep], values[keep]
-        for topic in TOPICS:
-            contrib = values * self.topic_models[topic].coef_[0][indices]
-            top = np.argpartition(-contrib, k)[:k] if contrib.size > k else np.arange(contrib.size)
-            top = top[np.argsort(-contrib[top])]
-            out[topic] = [[str(names[indices[j]]), float(f"{contrib[j]:.3f}")] for j in top if contrib[j] > 0]
+        # All topics in a few array calls, then plain Python values: per-topic numpy calls and
+        # numpy scalars one by one were a fifth of predict's time.
+        contribs = self._coefs[:, indices] * values
+        order = np.argsort(-contribs, axis=1, kind="stable")[:, :k]
+        top_values = np.take_along_axis(contribs, order, axis=1).tolist()
+        top_terms = indices[order].tolist()
+        out: dict[str, list[list[Any]]] = {}
+        for row, topic in enumerate(TOPICS):
+            out[topic] = [[names[j], round(c, 3)] for j, c in zip(top_terms[row], top_values[row]) if c > 0]
         return out
 
 

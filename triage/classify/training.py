@@ -42,6 +42,7 @@ def _logistic(c: float, seed: int) -> Any:
 def _fit_parts(model: TriageModel, examples: Sequence[Example], aux: list[Any]) -> None:
     """Fit vectorizer and every classifier of `model` on `examples` (no thresholds)."""
     config = model.config
+    model._names = model._coefs = model._explainable = None  # explanations follow the refit
     inputs = [e.input for e in examples]
     model.vectorizer = _vectorizer(config)
     model.vectorizer.fit([i.main + "\n" + i.quoted for i in inputs])
