@@ -537,3 +537,29 @@ def test_cancelled_retrain_writes_nothing(small_corpus: Path, store: Store, when
     assert store.db.execute("SELECT count(*) FROM label_issues").fetchone()[0] == 0
     assert registry.active_version(store) == SHIPPED
     assert predictions(store) == before
+
+
+def test_a_database_moved_without_its_models_folder(store: Store, tmp_path: Path) -> None:
+    """The shipped model's copy comes back from the package; a trained one that is missing is
+    refused with what to do about it, and rolling back to the shipped one still works."""
+    shipped = registry.ensure_shipped(store)
+    folder = registry.models_dir(store)
+    shutil.rmtree(folder)
+    assert registry.active_path(store).exists()  # never activated: the package's own file
+    entry = registry.entry(store, shipped)
+    registry.verify(entry)
+    assert entry.path.exists() and file_sha256(entry.path) == entry.sha256
+    # A second version registered, activated, then its file lost.
+    other = tmp_path / "other.skops"
+    card = read_card(default_model_path())
+    shutil.copy(default_model_path(), other)
+    store.db.execute("INSERT INTO models (version, origin, created_at, created_by, file_name, file_sha256, card) "
+                     "VALUES ('lost-1', 'trained', '2026-01-01', 'Sam', 'model-lost-1.skops', ?, ?)",
+                     [card["model_file_sha256"], json.dumps(card)])
+    store.db.execute("INSERT INTO model_activations (version, at, actor) VALUES ('lost-1', '2026-01-01', 'Sam')")
+    store.db.conn.commit()
+    with pytest.raises(registry.RegistryError, match="put the models folder back"):
+        registry.active_path(store)
+    shutil.rmtree(folder)
+    registry.activate(store, shipped, "Sam")
+    assert registry.active_version(store) == shipped and registry.active_path(store).exists()

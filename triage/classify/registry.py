@@ -132,8 +132,18 @@ def export(store: Store, version: str, dest: Path) -> Path:
 
 
 def verify(e: ModelEntry) -> None:
+    """The version's file is there and is the one registered. The shipped model's copy is put
+    back from the package when it went missing (a database moved without its models folder)."""
+    if not e.path.exists() and e.origin == "shipped":
+        src = default_model_path()
+        if src.exists() and file_sha256(src) == e.sha256:
+            e.path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, e.path)
+            card_path(e.path).write_text(json.dumps(e.card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if not e.path.exists():
-        raise RegistryError(f"the file of model {e.version} is missing ({e.path})")
+        raise RegistryError(
+            f"the file of model {e.version} is missing ({e.path}): put the models folder back beside "
+            "the database, or roll back to another version (Training page, or triage models activate)")
     if file_sha256(e.path) != e.sha256:
         raise RegistryError(f"the file of model {e.version} has changed since it was registered")
 
