@@ -563,3 +563,24 @@ def test_a_database_moved_without_its_models_folder(store: Store, tmp_path: Path
     shutil.rmtree(folder)
     registry.activate(store, shipped, "Sam")
     assert registry.active_version(store) == shipped and registry.active_path(store).exists()
+
+
+def test_a_label_changed_since_the_check_is_marked(store: Store, tmp_path: Path) -> None:
+    from triage.classify.retrain import store_label_issues
+
+    import_folder(store, write_messages(tmp_path / "m", [eml(message_id="<c1@x>", subject="Bins",
+                                                             body="The bins were not collected.")]))
+    rid = row_id(store, "Bins")
+    Triage(store, "Sam").set_topics([rid], ["tribunal"])
+    view = {"topics": [], "scores": {"send": 0.0, "tribunal": 0.0, "school_place": 0.0}, "urgency": "low",
+            "urgency_scores": {}, "safeguarding": False, "safeguarding_score": 0.0, "confidence": 0.9,
+            "deadline": None, "reasons": {}}
+    store_label_issues(store, [{"row_id": rid, "corpus_key": None, "subject": "Bins", "sent": "2025-10-14",
+                                "field": "topics", "given": {"topic": "tribunal", "applies": True},
+                                "suggested": {"topic": "tribunal", "applies": False},
+                                "given_probability": 0.01, "model_view": view}], "m")
+    [item] = review.items(store, "label_errors")
+    assert item.why.startswith("labelled tribunal")
+    Triage(store, "Jo").set_topics([rid], [])  # fixed in the inbox meanwhile
+    [item] = review.items(store, "label_errors")
+    assert item.why.startswith("label changed since the check: labelled tribunal")

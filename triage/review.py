@@ -125,10 +125,23 @@ def _issue_items(store: Store, limit: int, corpus_dir: Path | None) -> list[Queu
         else:
             labels = corpus_labels(store, corpus_dir, key) if corpus_dir else model
             sender, when = "corpus " + key.split("/")[0], sent
-        why = issue_text(field, json.loads(given), json.loads(suggested), p)
+        given_v = json.loads(given)
+        why = issue_text(field, given_v, json.loads(suggested), p)
+        if not carries(labels, field, given_v):
+            why = "label changed since the check: " + why
         out.append(QueueItem("label_errors", rid, key if rid is None else None, iid, subject, sender, when,
                              labels, True, model, p, why))
     return out
+
+
+def carries(labels: Labels, field: str, given: Any) -> bool:
+    """Whether `labels` still say what a label issue was raised about."""
+    topics, urgency, sg = labels
+    if field == "topics":
+        return (given["topic"] in topics) == bool(given["applies"])
+    if field == "urgency":
+        return urgency == given
+    return sg == bool(given)
 
 
 def describe(labels: Labels | None) -> str:
