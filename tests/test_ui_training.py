@@ -147,7 +147,8 @@ def test_retrain_compare_activate_and_roll_back(qtbot, window: MainWindow, store
         qtbot.mouseClick(page.models.retrain_button, Qt.MouseButton.LeftButton)
         assert page.task_box.isVisible() and not page.models.retrain_button.isEnabled()
     assert done.args[0] == "retrain" and done.args[1], page.messages
-    assert meter.longest < 0.25, f"the event loop stalled {meter.longest:.3f} s during a retrain"
+    print(f"longest event-loop stall during the retrain: {meter.longest * 1000:.0f} ms")
+    assert meter.longest < 0.1, f"the event loop stalled {meter.longest:.3f} s during a retrain"
     version = done.args[1]
     qtbot.waitUntil(lambda: page.models.current_version() == version, timeout=10000)
     report = page.models.report.toPlainText()

@@ -24,7 +24,9 @@ from .corpus import CorpusError, Example, default_corpus_dir
 from .metrics import ORDER, evaluate_predictions
 from .model import Config, TriageModel, analyse
 from .persist import load_model, save_model
-from .training import Cancelled, _fit_parts, choose_decisions, cross_validate, make_folds, oof_predictions
+from .training import (
+    Cancelled, _fit_parts, choose_decisions, cross_validate, fold_workers, make_folds, oof_predictions,
+)
 from .training_set import TrainingItem, build, with_labels
 
 Progress = Callable[[str, float], None]
@@ -45,6 +47,13 @@ def retrain(store: Store, *, actor: str, corpus_dir: Path | None = None, folds: 
     """Train a candidate, compare it with the active model, refresh the likely-label-error
     queue, and register the candidate (never activated here). Raises Cancelled if asked to
     stop; nothing is written then."""
+    with fold_workers():
+        return _retrain(store, actor, corpus_dir, folds, config, progress, cancelled, preview_limit)
+
+
+def _retrain(store: Store, actor: str, corpus_dir: Path | None, folds: int, config: Config | None,
+             progress: Progress | None, cancelled: Callable[[], bool] | None,
+             preview_limit: int) -> registry.ModelEntry:
     progress = progress or _noop
     stop = cancelled or (lambda: False)
     progress("reading the corpus and the office's labels", 0.0)
@@ -146,8 +155,9 @@ def check_labels(store: Store, *, corpus_dir: Path | None = None, folds: int = 5
     train_items = [it for it in tset.items if it.example.split != "test"]
     examples = [it.example for it in train_items]
     config = Config()
-    oof = cross_validate(examples, config, folds, progress, reasons=True, cancelled=cancelled,
-                         span=(0.05, 0.95))
+    with fold_workers():
+        oof = cross_validate(examples, config, folds, progress, reasons=True, cancelled=cancelled,
+                             span=(0.05, 0.95))
     model = TriageModel(config)
     choose_decisions(examples, oof, model)
     issues = find_label_issues(train_items, oof, oof_predictions(examples, oof, model))
