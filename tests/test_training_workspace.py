@@ -449,9 +449,9 @@ def test_corpus_corrections_change_what_training_sees(small_corpus: Path, store:
     assert labels_in_build() == (*original, original)
     assert review.corpus_correction(store, key) is None
 
-    with pytest.raises(review.ReviewError, match="safeguarding means urgency 'urgent'"):
+    with pytest.raises(review.ReviewError, match="safeguarding implies urgency 'urgent'"):
         review.set_corpus_labels(store, small_corpus, key, (("send",), "normal", True), "Sam")
-    with pytest.raises(review.ReviewError, match="not a valid label"):
+    with pytest.raises(review.ReviewError, match="topics must be a list drawn from"):
         review.set_corpus_labels(store, small_corpus, key, (("housing",), "normal", False), "Sam")
     with pytest.raises(review.ReviewError, match="not in the corpus"):
         review.set_corpus_labels(store, small_corpus, "b1/b1-999.eml", original, "Sam")

@@ -151,11 +151,7 @@ def activate_task(progress: Callable[..., None], cancelled: Callable[[], bool], 
                                progress=progress,
                                cancelled=cancelled)
     if cancelled():
-        raise _cancelled()
+        from .classify.training import Cancelled
+
+        raise Cancelled()
     return done
-
-
-def _cancelled() -> Exception:
-    from .classify.training import Cancelled
-
-    return Cancelled()

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .store import REVIEW_CONFIDENCE, TOPICS, URGENCIES, Store, URGENCY_BY_RANK, topics_of, utcnow
+from .store import REVIEW_CONFIDENCE, TOPICS, URGENCY_BY_RANK, Store, topics_of, utcnow
 
 QUEUES = {
     "uncertain": "Uncertain",
@@ -243,11 +243,13 @@ def set_corpus_labels(store: Store, corpus_dir: Path, key: str, labels: Labels |
         with store.write_transaction():
             store.db.execute("DELETE FROM corpus_corrections WHERE corpus_key = ?", [key])
         return
+    from .classify.corpus import CorpusError, validate_label
+
     topics, urgency, sg = labels
-    if urgency not in URGENCIES or not set(topics) <= set(TOPICS):
-        raise ReviewError("not a valid label")
-    if sg and urgency != "urgent":
-        raise ReviewError("safeguarding means urgency 'urgent'")
+    try:
+        validate_label({"topics": list(topics), "urgency": urgency, "safeguarding": sg}, key)
+    except CorpusError as exc:
+        raise ReviewError(str(exc)) from exc
     original = {k: row[k] for k in ("topics", "urgency", "safeguarding")}
     with store.write_transaction():
         store.db.execute(

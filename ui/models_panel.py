@@ -116,7 +116,6 @@ class ModelsPanel(QWidget):
     """Widgets only: the Training page runs the jobs behind the buttons."""
 
     open_message = Signal(int)
-    selection_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -207,7 +206,6 @@ class ModelsPanel(QWidget):
         self.export_button.setEnabled(e is not None and not busy)
         active = next((x for x in self.model.entries if x.active), None)
         self.report.setHtml(comparison_html(e, active) if e else "<p>No model selected.</p>")
-        self.selection_changed.emit()
 
     def _link(self, url: QUrl) -> None:
         if url.scheme() == "msg":
