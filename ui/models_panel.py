@@ -5,7 +5,7 @@ retrain, activate (or roll back to), keep, discard, export and import."""
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QFont
@@ -15,11 +15,13 @@ from PySide6.QtWidgets import (
 )
 
 from triage.classify.metrics import ORDER
-from triage.classify.registry import ModelEntry
 from triage.store import TOPICS
 
 from .message_model import TOPIC_LABELS
 from .reader import SafeTextBrowser
+
+if TYPE_CHECKING:  # the registry pulls in the model's modules: not needed to draw the window
+    from triage.classify.registry import ModelEntry
 
 RED = "#c62828"
 GREEN = "#2e7d32"

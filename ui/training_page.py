@@ -9,7 +9,7 @@ import html
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 from triage import review, views
 from triage.actions import ActionError, Triage
 from triage.background import TaskCancelled, run_in_child
-from triage.classify import registry
 from triage.store import TOPICS, Store
 
 from .dialogs import Asks
@@ -30,6 +29,9 @@ from .jobs import Job, JobRunner
 from .message_model import TOPIC_LABELS
 from .models_panel import ModelsPanel
 from .reader import ReadingPane
+
+if TYPE_CHECKING:
+    from triage.classify.registry import ModelEntry
 
 QUEUE_COLUMNS = ("Subject", "From", "Date", "Labels now", "Model says", "Why it is here")
 KEYS_HINT = ("j / k move · 1 2 3 toggle tags · u h n l urgency · s safeguarding · "
@@ -218,7 +220,9 @@ class TrainingPage(Asks, QWidget):
         layout.addWidget(body, 1)
         layout.addWidget(self.task_box)
         self._build_keys()
+        self.nav.blockSignals(True)  # nothing is read until the page is first shown
         self.nav.setCurrentRow(0)
+        self.nav.blockSignals(False)
 
     # -- keys ------------------------------------------------------------------------------------
 
@@ -525,7 +529,9 @@ class TrainingPage(Asks, QWidget):
     # -- the registry -----------------------------------------------------------------------------
 
     def refresh_models(self, select: str | None = None) -> None:
-        def fetch(store: Store) -> tuple[list[registry.ModelEntry], int, list[dict[str, Any]]]:
+        from triage.classify import registry
+
+        def fetch(store: Store) -> tuple[list[ModelEntry], int, list[dict[str, Any]]]:
             entries = registry.entries(store)
             active = next(e.version for e in entries if e.active)
             behind = int(store.db.execute(
@@ -536,7 +542,7 @@ class TrainingPage(Asks, QWidget):
         self.jobs.read(self.store.path, fetch, lambda r: self._show_models(r, select),
                        lambda reason, _t: self.show_message_box("Cannot read the models", reason))
 
-    def _show_models(self, result: tuple[list[registry.ModelEntry], int, list[dict[str, Any]]],
+    def _show_models(self, result: tuple[list[ModelEntry], int, list[dict[str, Any]]],
                      select: str | None) -> None:
         entries, behind, last = result
         active = next(e for e in entries if e.active)
@@ -604,6 +610,8 @@ class TrainingPage(Asks, QWidget):
                       "Classifying with the active model")
 
     def set_discarded(self, discarded: bool) -> None:
+        from triage.classify import registry
+
         e = self.models.current()
         if e is None:
             return
@@ -616,6 +624,8 @@ class TrainingPage(Asks, QWidget):
         self.refresh_models(select=e.version)
 
     def export_selected(self) -> None:
+        from triage.classify import registry
+
         e = self.models.current()
         if e is None:
             return
@@ -628,6 +638,8 @@ class TrainingPage(Asks, QWidget):
                        lambda reason, _t: self.show_message_box("Export failed", reason))
 
     def import_model(self) -> None:
+        from triage.classify import registry
+
         source = self.ask_open_path()
         if not source:
             return
@@ -635,7 +647,7 @@ class TrainingPage(Asks, QWidget):
         if not name:
             return
 
-        def done(entry: registry.ModelEntry) -> None:
+        def done(entry: ModelEntry) -> None:
             self.notify(f"Imported model {entry.version} as a candidate.")
             self._select_models(entry.version)
 
