@@ -262,8 +262,10 @@ class TrainingPage(Asks, QWidget):
             self.queue_table.setFocus()
 
     def refresh(self) -> None:
-        """Counts for the navigation, and the current queue or registry (off the GUI thread)."""
-        self.jobs.read(self.store.path, review.counts, self._show_counts)
+        """Counts for the navigation, and the current queue or registry (off the GUI thread;
+        a queue's read brings the counts with it)."""
+        if self.current_queue() == "models":
+            self.jobs.read(self.store.path, review.counts, self._show_counts)
         self._nav_changed(self.nav.currentRow())
 
     def _show_counts(self, counts: dict[str, int]) -> None:
