@@ -133,7 +133,7 @@ class TrainingPage(Asks, QWidget):
         self.queue_title = QLabel()
         self.queue_title.setWordWrap(True)
         self.check_button = QPushButton("Find likely label errors")
-        self.check_button.setToolTip("Cross-validate the corpus and the office's labels (a minute or so)")
+        self.check_button.setToolTip("Cross-validate the corpus and the office's labels, in the background")
         self.check_button.clicked.connect(self.check_labels)
         self.queue_model = QueueModel(self)
         self.queue_table = QTableView()
