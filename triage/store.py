@@ -54,6 +54,14 @@ def topics_of(bits: int) -> list[str]:
     return [t for t, b in TOPIC_BITS.items() if bits & b]
 
 
+def _named_labels(rec: dict[str, Any]) -> dict[str, Any]:
+    """A row's eff_* columns as topics, urgency and safeguarding."""
+    rec["topics"] = topics_of(rec.pop("eff_topics"))
+    rec["urgency"] = URGENCY_BY_RANK[rec.pop("eff_urgency")]
+    rec["safeguarding"] = bool(rec.pop("eff_safeguarding"))
+    return rec
+
+
 EFFECTIVE_SQL = """
     SELECT m.id, m.message_id, m.date, m.sender_name, m.sender_address, m.subject, m.status,
            m.assignee, m.eff_topics, m.eff_urgency, m.eff_safeguarding,
@@ -288,11 +296,7 @@ class Store:
             "FROM labels l JOIN messages m ON m.id = l.message_id ORDER BY m.id")
         names = [d[0] for d in cur.description]
         for row in cur:
-            rec = dict(zip(names, row))
-            rec["topics"] = topics_of(rec.pop("eff_topics"))
-            rec["urgency"] = URGENCY_BY_RANK[rec.pop("eff_urgency")]
-            rec["safeguarding"] = bool(rec.pop("eff_safeguarding"))
-            yield rec
+            yield _named_labels(dict(zip(names, row)))
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -330,10 +334,7 @@ class Store:
         cur = self.db.execute(EFFECTIVE_SQL + " ORDER BY m.date, m.id")
         names = [d[0] for d in cur.description]
         for row in cur:
-            rec = dict(zip(names, row))
-            rec["topics"] = topics_of(rec.pop("eff_topics"))
-            rec["urgency"] = URGENCY_BY_RANK[rec.pop("eff_urgency")]
-            rec["safeguarding"] = bool(rec.pop("eff_safeguarding"))
+            rec = _named_labels(dict(zip(names, row)))
             rec["scores"] = json.loads(rec["scores"])
             yield rec
 
