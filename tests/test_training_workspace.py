@@ -587,3 +587,25 @@ def test_a_label_changed_since_the_check_is_marked(store: Store, tmp_path: Path)
     Triage(store, "Jo").set_topics([rid], [])  # fixed in the inbox meanwhile
     [item] = review.items(store, "label_errors")
     assert item.why.startswith("label changed since the check: labelled tribunal")
+
+
+def test_interrupted_activation_is_finished_by_classifying_the_rest(store: Store) -> None:
+    """What "Classify them now" runs: messages without the active model's prediction get one;
+    the rest and every human label are left as they are."""
+    from triage.background import activate_task
+
+    import_folder(store, demo_inbox())
+    rid = row_id(store, store.db.execute("SELECT subject FROM messages ORDER BY id LIMIT 1").fetchone()[0])
+    Triage(store, "Sam").set_topics([rid], ["tribunal"])
+    before, human = predictions(store), labels(store)
+    with store.write_transaction():  # as if an activation stopped a third of the way through
+        store.db.execute("DELETE FROM predictions WHERE message_id % 3 = 0")
+    store.refresh_effective()
+    missing = len(before) - len(predictions(store))
+    assert missing > 0
+    seen: list[tuple[str, float]] = []
+    done = activate_task(lambda stage, fraction: seen.append((stage, fraction)), lambda: False,
+                         db_path=store.path, version=None, actor="Sam")
+    assert done == missing  # it wrote only what was missing
+    assert predictions(store) == before and labels(store) == human
+    assert seen and seen[-1][1] == 1.0

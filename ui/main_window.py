@@ -39,7 +39,9 @@ SHORTCUTS = (
     ("r", "reopen as new"),
     ("a", "assign to…"), ("c", "add a note"), ("/", "search"), ("Esc", "clear search, back to list"),
     ("Ctrl+Z", "undo the last action"), ("Ctrl+I", "import mail"), ("Ctrl+1", "inbox"),
-    ("Ctrl+2", "dashboard"), ("Ctrl+3", "training: review queues and models"), ("?", "this list"),
+    ("Ctrl+2", "dashboard"), ("Ctrl+3", "training: review queues and models"),
+    ("y / Enter", "training queues: take the model's suggestion, next"),
+    ("x", "training queues: the label is right, next"), ("?", "this list"),
 )
 DATE_RANGES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30),
                ("Last 12 weeks", 84))
