@@ -40,6 +40,30 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def demo_store(demo_db: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh copy of the classified demo inbox, for a test to change."""
+    import shutil
+
+    target = tmp_path / "demo-copy.db"
+    shutil.copy(demo_db, target)
+    s = Store.open(target)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ui_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Settings in a file of the test's own, signed in as Priya."""
+    from PySide6.QtCore import QSettings
+
+    from ui.settings import Settings
+
+    s = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    s.staff_name = "Priya"
+    return s
+
+
+@pytest.fixture
 def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Apart from tmp_path, so a test that imports tmp_path never meets the database itself.
     return tmp_path_factory.mktemp("db") / "triage.db"

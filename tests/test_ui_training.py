@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import StallMeter
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from triage.classify import registry
 from triage.classify.retrain import store_label_issues
@@ -24,19 +24,13 @@ PREDICTIONS = ("SELECT message_id, json_array(model_version, topics, scores, urg
 
 
 @pytest.fixture
-def store(demo_db: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    target = tmp_path / "training.db"
-    shutil.copy(demo_db, target)
-    s = Store.open(target)
-    yield s
-    s.close()
+def store(demo_store: Store) -> Store:
+    return demo_store
 
 
 @pytest.fixture
-def window(qtbot, store: Store, tmp_path: Path, small_corpus: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    settings.staff_name = "Priya"
-    win = MainWindow(store, JobRunner(), settings, corpus_dir=small_corpus)
+def window(qtbot, store: Store, ui_settings: Settings, small_corpus: Path):  # type: ignore[no-untyped-def]
+    win = MainWindow(store, JobRunner(), ui_settings, corpus_dir=small_corpus)
     page = win.training
     page.messages: list[tuple[str, str]] = []  # type: ignore[misc]
     page.show_message_box = lambda title, text: page.messages.append((title, text))  # type: ignore[method-assign]
