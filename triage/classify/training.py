@@ -161,7 +161,7 @@ def _fold(config: Config, train: list[Example], train_aux: list[Aux], test: list
         "raw_topic": {t: part.topic_models[t].decision_function(text) for t in TOPICS},
         "urgency_p": part.urgency_probabilities(full),
         "sg_p": part.safeguarding_model.predict_proba(text)[:, 1],
-        "why": [part.topic_reasons(text, j, {}, k=4) if reasons else {} for j in range(len(test))],
+        "why": part.topic_reasons(text, k=4) if reasons else [{} for _ in range(len(test))],
     }
 
 

@@ -1,0 +1,59 @@
+"""The fast TF-IDF transform must give scikit-learn's matrix, or hand the work to scikit-learn."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from triage.classify.features import _EQUIVALENT_PATTERNS, WordNgramTfidf
+
+from pathlib import Path
+
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "models" / "corpus"
+
+TRICKY = [
+    "", "   ", "a", "the the the the", "Don't won't parents' 'quoted' ''x'' a''b rock'n'roll",
+    "Ünïcode ß café naïve — dashes…", "1/2/2026 14th 3rd £300 50% e-mail", "x\n\ny\tz\r\nw",
+    "his EHCP his EHCP his EHCP", "_under_score_ __init__", "ALL CAPS SHOUTING HEARING",
+]
+
+
+def corpus_texts() -> list[str]:
+    from triage.classify.corpus import load_corpus
+
+    return [f"{e.input.subject}\n{e.input.new_text}\n{e.input.quoted_text}" for e in load_corpus(CORPUS_DIR)]
+
+
+@pytest.mark.parametrize("ngrams", [(1, 2), (1, 1)])
+@pytest.mark.parametrize("sublinear", [True, False])
+def test_same_matrix_as_scikit_learn(ngrams: tuple[int, int], sublinear: bool) -> None:
+    texts = corpus_texts()
+    vectorizer = TfidfVectorizer(ngram_range=ngrams, sublinear_tf=sublinear, min_df=2, max_features=20000,
+                                 token_pattern=r"(?u)\b\w[\w']*\b", dtype=np.float32).fit(texts[:900])
+    fast = WordNgramTfidf(vectorizer)
+    assert fast.fast
+    docs = texts[900:] + TRICKY
+    ours, theirs = fast.transform(docs), vectorizer.transform(docs)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    assert (ours.indptr == theirs.indptr).all() and (ours.indices == theirs.indices).all()
+    assert np.allclose(ours.toarray(), theirs.toarray(), rtol=1e-5, atol=1e-7)
+    assert ours.nnz > 1000  # the comparison covered real features, not empty rows
+
+
+def test_the_faster_token_pattern_finds_the_same_tokens() -> None:
+    for slow, quick in _EQUIVALENT_PATTERNS.items():
+        for text in corpus_texts()[:400] + TRICKY:
+            assert re.findall(quick, text.lower()) == re.findall(slow, text.lower()), text[:80]
+
+
+def test_options_it_does_not_reproduce_go_to_scikit_learn() -> None:
+    texts = corpus_texts()[:300]
+    for vectorizer in (TfidfVectorizer(stop_words="english").fit(texts),
+                       TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4)).fit(texts),
+                       TfidfVectorizer(strip_accents="unicode").fit(texts)):
+        fast = WordNgramTfidf(vectorizer)
+        assert not fast.fast
+        assert (fast.transform(TRICKY) != vectorizer.transform(TRICKY)).nnz == 0
