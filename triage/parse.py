@@ -8,13 +8,16 @@ us — RFC 2047 headers, charsets — is done explicitly in `textcodec`, where i
 from __future__ import annotations
 
 import email
+import functools
 import email.message
 import re
 from datetime import datetime, timezone
+from typing import Any
 from email.utils import getaddresses, mktime_tz, parseaddr, parsedate_tz
 
 from .htmltext import html_to_text
 from .message import Attachment, Message, ParseError
+from .mime import parse_tree
 from .quoting import split_reply
 from .textcodec import decode_bytes, header_text
 
@@ -44,20 +47,26 @@ def parse_message(raw: bytes, *, fallback_date: datetime | None = None) -> Messa
             warnings.append("NUL bytes removed from the header")
     if not _HEADER_LINE.match(head.lstrip()):
         raise ParseError("no header fields at the start: not an email")
-    msg = email.message_from_bytes(raw)
-    if not msg.keys():
+    # The same tree either way (tested); the fast builder declines anything irregular.
+    msg = parse_tree(raw) or email.message_from_bytes(raw)
+    # Every header once, as msg.get() would return it (the first of a name): each get() call
+    # scans and lower-cases the whole header list.
+    items = [(k.lower(), v) for k, v in msg.items()]
+    if not items:
         raise ParseError("no header fields could be read")
-    known = {k.lower() for k in msg.keys()}
-    if not known & {"from", "date", "subject", "message-id", "to", "received"}:
+    fields: dict[str, Any] = {}
+    for k, v in items:
+        fields.setdefault(k, v)
+    if not fields.keys() & {"from", "date", "subject", "message-id", "to", "received"}:
         raise ParseError("none of From, To, Date, Subject or Message-ID is present: not an email")
 
     warnings += [type(d).__name__ for d in msg.defects]
-    date, date_source = _message_date(msg.get("Date"), fallback_date, warnings)
-    sender_name, sender_address = parse_address(header_text(msg.get("From")))
+    date, date_source = _message_date(fields.get("date"), fallback_date, warnings)
+    sender_name, sender_address = parse_address(header_text(fields.get("from")))
     recipients = tuple(
         _format_address(name, addr)
         for name, addr in parse_address_list(
-            [header_text(v) for v in msg.get_all("To", []) + msg.get_all("Cc", [])])
+            [header_text(v) for k, v in items if k == "to"] + [header_text(v) for k, v in items if k == "cc"])
         if addr or name
     )
     plain, html, attachments = _walk(msg, warnings)
@@ -72,13 +81,13 @@ def parse_message(raw: bytes, *, fallback_date: datetime | None = None) -> Messa
         body = body.replace("\r\n", "\n").replace("\r", "\n")
     new_text, quoted_text = split_reply(body)
     return Message(
-        message_id=_message_id(msg.get("Message-ID")),
-        in_reply_to=_message_id(msg.get("In-Reply-To")),
-        references=tuple(_MSGID.findall(header_text(msg.get("References")))),
+        message_id=_message_id(fields.get("message-id")),
+        in_reply_to=_message_id(fields.get("in-reply-to")),
+        references=tuple(_MSGID.findall(header_text(fields.get("references")))),
         sender_name=sender_name,
         sender_address=sender_address.lower(),
         recipients=recipients,
-        subject=header_text(msg.get("Subject")),
+        subject=header_text(fields.get("subject")),
         date=date,
         date_source=date_source,
         body_text=body,
@@ -163,7 +172,7 @@ def _walk(
         if is_attachment or ctype not in ("text/plain", "text/html"):
             attachments.append(Attachment(filename or f"(unnamed {ctype})", ctype, len(payload)))
             continue
-        text = decode_bytes(payload, part.get_content_charset())
+        text = decode_bytes(payload, _content_charset(part))
         if ctype == "text/plain" and plain is None:
             plain = text
         elif ctype == "text/html" and html is None:
@@ -171,6 +180,24 @@ def _walk(
         elif ctype == "text/plain" and plain is not None:
             plain += "\n\n" + text  # further inline text parts (e.g. after an inline image)
     return plain, html, attachments
+
+
+def _content_charset(part: email.message.Message) -> str | None:
+    value = part.get("Content-Type")
+    if isinstance(value, str):
+        return _charset_of(value)
+    return part.get_content_charset()
+
+
+@functools.lru_cache(maxsize=512)
+def _charset_of(content_type: str) -> str | None:
+    """get_content_charset() of a part with this Content-Type: it parses every parameter
+    (slow), and most text parts share a handful of Content-Type values."""
+    if "charset" not in content_type.lower():
+        return None
+    probe = email.message.Message()
+    probe["Content-Type"] = content_type
+    return probe.get_content_charset()
 
 
 _DATE_FORMATS = (

@@ -30,8 +30,11 @@ _SIGNATURE = re.compile(
 )
 
 
-# Cheap pre-check for anything the line loop below would treat specially.
-_MAYBE_QUOTED = re.compile(r"^\s*(?:>|--|sent from|get outlook)", re.IGNORECASE | re.MULTILINE)
+# Cheap pre-check for anything the line loop below would treat specially, run only when one of
+# its literals is there at all, on lower-cased text (IGNORECASE makes Python's engine several
+# times slower; it would also fold the long s into "sent from", which no signature uses).
+_MAYBE_QUOTED = re.compile(r"^\s*(?:>|--|sent from|get outlook)", re.MULTILINE)
+_MAYBE_QUOTED_LITERALS = (">", "--", "sent from", "get outlook")
 
 
 def split_reply(text: str) -> tuple[str, str]:
@@ -45,7 +48,8 @@ def split_reply(text: str) -> tuple[str, str]:
         if header:
             cut = header.start()
     head = text[:cut]
-    if not _MAYBE_QUOTED.search(head):
+    lower_head = head.lower() if cut < len(text) else lower
+    if not any(literal in lower_head for literal in _MAYBE_QUOTED_LITERALS) or not _MAYBE_QUOTED.search(lower_head):
         # Most mail has no quoted lines or signature marker above the cut: skip the line loop.
         return head.strip(), text[cut:].strip()
     new_lines: list[str] = []
