@@ -38,6 +38,9 @@ def test_duplicate_by_message_id_and_by_content_hash(tmp_path: Path, store: Stor
     summary = import_paths(store, [tmp_path])
     assert (summary.imported, summary.duplicates) == (2, 2)
     assert store.count_messages() == 2
+    again = import_paths(store, [tmp_path])  # now recognised from the store, not within the run
+    assert (again.imported, again.duplicates) == (0, 4)
+    assert store.count_messages() == 2
 
 
 def test_a_stored_message_is_never_overwritten_by_a_later_copy(tmp_path: Path, store: Store) -> None:

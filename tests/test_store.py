@@ -97,5 +97,74 @@ def test_raw_source_round_trips_byte_for_byte(tmp_path: Path, store: Store) -> N
     import_paths(store, [tmp_path])
     row_id = store.db.execute("SELECT id FROM messages").fetchone()[0]
     assert store.raw_source(row_id) == raw
-    size = store.db.execute("SELECT size, length(data) FROM raw_sources").fetchone()
+    size = store.db.execute("SELECT size, length(data), compression FROM raw_sources").fetchone()
     assert size[0] == len(raw)
+    assert size[2] == "zstd" and size[1] < len(raw)
+    # Databases written before zstd hold zlib: still read byte for byte.
+    import zlib
+
+    store.db.execute("UPDATE raw_sources SET compression = 'zlib', data = ?", [zlib.compress(raw, 1)])
+    assert store.raw_source(row_id) == raw
+
+
+def test_new_rows_carry_the_effective_labels_refresh_would_give_them(tmp_path: Path, store: Store) -> None:
+    """write_batch writes the effective columns with the row instead of updating it after; they
+    must be exactly what refresh_effective computes from the stored prediction."""
+    from triage.pipeline import parse_chunk
+    from triage.sources import RawItem
+
+    raws = [eml(subject=f"s{i}", date=f"Mon, 0{i + 1} Jun 2026 09:0{i}:00 +0100",
+                message_id=f"<eff{i}@example.org>") for i in range(6)]
+    records, errors, _ = parse_chunk([(RawItem("eml", f"m{i}", raw, None), f"h{i}") for i, raw in enumerate(raws)])
+    predictions = [
+        None,
+        {"model_version": "t", "topics": ["send", "school_place"], "scores": {}, "urgency": "high",
+         "safeguarding": False, "confidence": 0.9, "deadline": "2026-06-20", "reasons": {}},
+        {"model_version": "t", "topics": ["tribunal"], "scores": {}, "urgency": "urgent",
+         "safeguarding": True, "confidence": 0.4, "deadline": None, "reasons": {}},
+        {"model_version": "t", "topics": [], "scores": {}, "urgency": "low",
+         "safeguarding": False, "confidence": None, "deadline": None, "reasons": {}},
+        {"model_version": "t", "topics": ["send", "tribunal", "school_place"], "scores": {}, "urgency": "urgent",
+         "safeguarding": False, "confidence": 0.65, "deadline": "2026-06-02", "reasons": {}},
+        {"model_version": "t", "topics": ["send"], "scores": {}, "urgency": "normal",
+         "safeguarding": False, "confidence": 0.649, "deadline": None, "reasons": {}},
+    ]
+    run = store.start_run(["test"])
+    result, ids = store.write_batch(records, errors, run, predictions)
+    assert result.imported == 6
+    columns = "is_open, eff_topics, eff_urgency, eff_safeguarding, deadline, deadline_key, confidence, needs_review, rank_key"
+    query = f"SELECT id, {columns} FROM messages ORDER BY id"
+    written = store.db.execute(query).fetchall()
+    assert [row[9][:2] for row in written] == ["11", "11", "00", "11", "10", "11"]  # safeguarding, urgent
+    assert [row[8] for row in written] == [0, 0, 1, 0, 0, 1]  # needs_review: confidence below 0.65
+    with store.write_transaction():
+        store.refresh_effective()
+    assert store.db.execute(query).fetchall() == written
+
+
+def test_a_version_2_database_moves_to_the_narrower_content_hash_index(tmp_path: Path) -> None:
+    """m003: the content hash stays unique for mail without a Message-ID, and a database made
+    before it keeps every message and still recognises its duplicates."""
+    from sqlite_utils import Database
+
+    from triage.schema import migrations
+
+    path = tmp_path / "v2.db"
+    db = Database(sqlite3.connect(str(path)))
+    migrations.apply(db, stop_before="m003_content_hash_for_mail_without_id")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "WHERE" not in db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'messages_content_hash'").fetchone()[0]
+    db.conn.close()
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(eml(message_id=None, body="no id"))
+    (folder / "b.eml").write_bytes(eml(message_id="<has@id>", body="with id"))
+    with Store.open(str(path)) as store:
+        assert store.schema_version == LATEST_VERSION == 3
+        index_sql = store.db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'messages_content_hash'").fetchone()[0]
+        assert "WHERE message_id IS NULL" in index_sql
+        assert import_paths(store, [folder]).imported == 2
+        assert import_paths(store, [folder]).duplicates == 2
+        assert store.count_messages() == 2

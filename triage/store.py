@@ -164,13 +164,15 @@ class Store:
         return found
 
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """Content hashes of stored mail without a Message-ID (the only mail they identify)."""
         values = list(hashes)
         found: set[str] = set()
         for i in range(0, len(values), 500):
             chunk = values[i : i + 500]
             marks = ",".join("?" * len(chunk))
             found.update(r[0] for r in self.db.execute(
-                f"SELECT content_hash FROM messages WHERE content_hash IN ({marks})", chunk))
+                f"SELECT content_hash FROM messages WHERE message_id IS NULL AND content_hash IN ({marks})",
+                chunk))
         return found
 
     def start_run(self, paths: list[str]) -> int:
@@ -205,22 +207,22 @@ class Store:
         conn = self.db.conn
         with self.write_transaction():
             for index, rec in enumerate(records):
-                cur = conn.execute(_INSERT_MESSAGE, [rec[c] for c in _MESSAGE_COLUMNS] + [now])
+                prediction = predictions[index] if predictions else None
+                cur = conn.execute(_INSERT_MESSAGE, [rec[c] for c in _MESSAGE_COLUMNS] + [now]
+                                   + _new_effective(prediction, rec["date"]))
                 if cur.rowcount != 1:
                     duplicates += 1
                     new_ids.append(0)
                     continue
                 row_id = int(cur.lastrowid or 0)
                 conn.execute(
-                    "INSERT INTO raw_sources (message_id, compression, size, data) VALUES (?, 'zlib', ?, ?)",
-                    [row_id, rec["raw_size"], rec["raw_zlib"]],
+                    "INSERT INTO raw_sources (message_id, compression, size, data) VALUES (?, ?, ?, ?)",
+                    [row_id, rec["raw_compression"], rec["raw_size"], rec["raw_compressed"]],
                 )
-                prediction = predictions[index] if predictions else None
                 if prediction is not None:
                     self._put_prediction(row_id, prediction)
                 imported += 1
                 new_ids.append(row_id)
-            self.refresh_effective([i for i in new_ids if i])
             for err in errors:
                 # The same bad input met again is one record, listed under the latest run.
                 conn.execute(
@@ -317,7 +319,14 @@ class Store:
             "SELECT compression, data FROM raw_sources WHERE message_id = ?", [row_id]).fetchone()
         if row is None:
             raise KeyError(row_id)
-        return zlib.decompress(row[1]) if row[0] == "zlib" else bytes(row[1])
+        compression, data = row
+        if compression == "zstd":
+            import zstandard
+
+            return zstandard.ZstdDecompressor().decompress(data)
+        if compression == "zlib":  # databases written before zstd
+            return zlib.decompress(data)
+        return bytes(data)
 
     def message(self, row_id: int) -> dict[str, Any]:
         cur = self.db.execute("SELECT * FROM messages WHERE id = ?", [row_id])
@@ -404,7 +413,31 @@ _MESSAGE_COLUMNS = (
     "recipients", "subject", "date", "date_source", "source_kind", "source_locator",
     "attachments", "warnings", "new_text", "quoted_text", "body_text", "has_html",
 )
+# A new message has no human labels (ids are not reused while labels exist: they cascade), so
+# its effective labels are its prediction's. They are written with the row, as refresh_effective
+# would compute them (tested against it): updating every new row afterwards rewrote the sort
+# indexes twice.
 _INSERT_MESSAGE = (
-    f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}, imported_at) "
-    f"VALUES ({', '.join('?' * (len(_MESSAGE_COLUMNS) + 1))})"
+    f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}, imported_at, "
+    "eff_topics, eff_urgency, eff_safeguarding, deadline, deadline_key, confidence, needs_review, "
+    f"rank_key) VALUES ({', '.join('?' * (len(_MESSAGE_COLUMNS) + 1))}, "
+    "?, ?, ?, ?, coalesce(?, '9999-12-31'), ?, ?, "
+    "printf('%d%d%s%012d', 1 - ?, ? != 3, coalesce(?, '9999-12-31'), "
+    "99999999999 - CAST(strftime('%s', substr(?, 1, 19)) AS INTEGER)))"
 )
+_URGENCY_RANK = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
+
+
+def _new_effective(prediction: dict[str, Any] | None, date: str) -> list[Any]:
+    """The parameters after the message's own columns in _INSERT_MESSAGE."""
+    if prediction is None:
+        topic_bits, urgency, sg, deadline, confidence, review = 0, 1, 0, None, None, 0
+    else:
+        topics = prediction["topics"]
+        topic_bits = ("send" in topics) + 2 * ("tribunal" in topics) + 4 * ("school_place" in topics)
+        urgency = _URGENCY_RANK.get(prediction["urgency"], 0)
+        sg = int(bool(prediction["safeguarding"]))
+        deadline = prediction.get("deadline")
+        confidence = prediction.get("confidence")
+        review = int((1 if confidence is None else confidence) < REVIEW_CONFIDENCE)
+    return [topic_bits, urgency, sg, deadline, deadline, confidence, review, sg, urgency, deadline, date]
