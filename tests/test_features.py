@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from triage.classify.features import _EQUIVALENT_PATTERNS, WordNgramTfidf
+from triage.classify.features import _EQUIVALENT_PATTERNS, WordNgramTfidf, _make_tokenizer
 
 from pathlib import Path
 
@@ -43,10 +43,15 @@ def test_same_matrix_as_scikit_learn(ngrams: tuple[int, int], sublinear: bool) -
     assert ours.nnz > 1000  # the comparison covered real features, not empty rows
 
 
-def test_the_faster_token_pattern_finds_the_same_tokens() -> None:
+def test_the_faster_tokenizers_find_the_same_tokens() -> None:
+    texts = corpus_texts() + TRICKY + ["'''", "ab'", "\x00\x1f\x7f x", "tab\tsep\x0bvt\x1cfs", "O'Neill's'"]
+    assert sum(t.isascii() for t in texts) > 1000 and sum(not t.isascii() for t in texts) > 100
     for slow, quick in _EQUIVALENT_PATTERNS.items():
-        for text in corpus_texts()[:400] + TRICKY:
-            assert re.findall(quick, text.lower()) == re.findall(slow, text.lower()), text[:80]
+        tokens = _make_tokenizer(slow)
+        for text in texts:
+            expected = re.findall(slow, text.lower())
+            assert re.findall(quick, text.lower()) == expected, text[:80]
+            assert tokens(text.lower()) == expected, text[:80]
 
 
 def test_options_it_does_not_reproduce_go_to_scikit_learn() -> None:

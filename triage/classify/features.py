@@ -22,7 +22,28 @@ import numpy as np
 _not_none = partial(is_not, None)
 # scikit-learn's default-like pattern and one that finds the same tokens (tested) about a fifth
 # faster: no word-boundary checks, trailing apostrophes dropped by one look-behind.
-_EQUIVALENT_PATTERNS = {r"(?u)\b\w[\w']*\b": r"\w[\w']*(?<!')"}
+_WORD_PATTERN = r"(?u)\b\w[\w']*\b"
+_EQUIVALENT_PATTERNS = {_WORD_PATTERN: r"\w[\w']*(?<!')"}
+# For ASCII text that pattern's tokens are the runs of [A-Za-z0-9_'] with apostrophes trimmed
+# from both ends: str.translate and str.split find them in half the regex's time (tested equal).
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128)
+                                 if not (chr(c).isalnum() or chr(c) in "_'")})
+
+
+def _make_tokenizer(pattern: str) -> Any:
+    findall = re.compile(_EQUIVALENT_PATTERNS.get(pattern, pattern)).findall
+    if pattern != _WORD_PATTERN:
+        return findall
+
+    def tokens(doc: str) -> list[str]:
+        if not doc.isascii():
+            return findall(doc)
+        pieces = doc.translate(_ASCII_NON_WORD).split()
+        if "'" not in doc:
+            return pieces
+        return [t for t in (p.strip("'") for p in pieces) if t]
+
+    return tokens
 
 
 class WordNgramTfidf:
@@ -40,8 +61,7 @@ class WordNgramTfidf:
             else:
                 self.unigrams[term] = index
         self.with_bigrams = bool(self.bigrams)
-        pattern = vectorizer.token_pattern
-        self.findall = re.compile(_EQUIVALENT_PATTERNS.get(pattern, pattern)).findall
+        self.tokens = _make_tokenizer(vectorizer.token_pattern)
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.size = len(vectorizer.vocabulary_)
         self.sublinear = bool(vectorizer.sublinear_tf)
@@ -52,12 +72,12 @@ class WordNgramTfidf:
             return self.vectorizer.transform(docs)
         from scipy.sparse import csr_matrix
 
-        uni, bi, findall = self.unigrams.get, self.bigrams.get, self.findall
+        uni, bi, tokenize = self.unigrams.get, self.bigrams.get, self.tokens
         ids: list[int] = []
         extend = ids.extend
         indptr = [0]
         for doc in docs:
-            tokens = findall(doc.lower())
+            tokens = tokenize(doc.lower())
             if self.with_bigrams:
                 found = chain(map(uni, tokens), map(bi, zip(tokens, islice(tokens, 1, None))))
             else:
