@@ -162,17 +162,13 @@ def store_chunk(
     classifier: Classifier | None,
 ) -> BatchResult:
     records, errors, predictions = parse_chunk(chunk, classifier)
-    if _write_lock is None:
-        return store.write_batch(records, early_errors + errors, run_id, predictions)[0]
-    with _write_lock:
-        return store.write_batch(records, early_errors + errors, run_id, predictions)[0]
+    return store.write_batch(records, early_errors + errors, run_id, predictions)[0]
 
 
 # Each worker process keeps its own connection: SQLite connections cannot cross processes.
 _worker_store: Store | None = None
-# The workers take turns writing. SQLite's own busy wait sleeps in steps of up to 25-100 ms and
-# left the database idle between one worker's commit and the other's next try; a lock shared
-# by the import's processes hands over the moment it is released.
+# The workers take turns writing through a lock shared by the import's processes (see
+# Store.write_lock).
 _write_lock: Any = None
 
 
@@ -195,6 +191,7 @@ def _worker_store_chunk(
     global _worker_store
     if _worker_store is None or _worker_store.path != db_path:
         _worker_store = Store.open(db_path, create=False)
+        _worker_store.write_lock = _write_lock
     return store_chunk(_worker_store, chunk, early_errors, run_id, classifier)
 
 

@@ -81,6 +81,10 @@ class Store:
     def __init__(self, db: Database, path: str) -> None:
         self.db = db
         self.path = path
+        # Processes that share one (import workers) take turns through it before BEGIN
+        # IMMEDIATE: SQLite's busy wait sleeps in steps of up to 100 ms and left the database
+        # idle between one writer's commit and the next one's retry.
+        self.write_lock: Any = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -142,14 +146,21 @@ class Store:
         """BEGIN IMMEDIATE: take the write lock up front (waiting up to the busy timeout) so
         several importing processes queue instead of failing on a read-to-write upgrade."""
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
+        lock = self.write_lock
+        if lock is not None:
+            lock.acquire()
         try:
-            yield
-        except BaseException:
-            conn.rollback()
-            raise
-        else:
-            conn.commit()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
+        finally:
+            if lock is not None:
+                lock.release()
 
     # -- import ----------------------------------------------------------------------------
 
@@ -201,53 +212,48 @@ class Store:
         """Store parsed messages (with their compressed raw source) and rejected inputs in one
         transaction. A message already stored by Message-ID or content hash is a duplicate.
         Returns the counts and the new rows' ids, in record order (0 for a duplicate)."""
+        now = utcnow()
+        # Everything but the SQL is prepared first: import workers take turns holding the
+        # write lock, and time spent encoding JSON under it is time the other one waits.
+        preds = predictions if predictions else [None] * len(records)
+        message_rows = [[rec[c] for c in _MESSAGE_COLUMNS] + [now] + _new_effective(p, rec["date"])
+                        for rec, p in zip(records, preds)]
+        prediction_rows = [_prediction_params(p, now) if p is not None else None for p in preds]
+        error_rows = [[run_id, err["source_kind"], err["locator"], err["reason"],
+                       err.get("content_hash") or "", err.get("raw_zlib"), now] for err in errors]
         imported = duplicates = 0
         new_ids: list[int] = []
-        now = utcnow()
+        raw_rows: list[list[Any]] = []
+        stored_predictions: list[list[Any]] = []
         conn = self.db.conn
         with self.write_transaction():
-            for index, rec in enumerate(records):
-                prediction = predictions[index] if predictions else None
-                cur = conn.execute(_INSERT_MESSAGE, [rec[c] for c in _MESSAGE_COLUMNS] + [now]
-                                   + _new_effective(prediction, rec["date"]))
+            for rec, params, prediction in zip(records, message_rows, prediction_rows):
+                cur = conn.execute(_INSERT_MESSAGE, params)
                 if cur.rowcount != 1:
                     duplicates += 1
                     new_ids.append(0)
                     continue
                 row_id = int(cur.lastrowid or 0)
-                conn.execute(
-                    "INSERT INTO raw_sources (message_id, compression, size, data) VALUES (?, ?, ?, ?)",
-                    [row_id, rec["raw_compression"], rec["raw_size"], rec["raw_compressed"]],
-                )
+                raw_rows.append([row_id, rec["raw_compression"], rec["raw_size"], rec["raw_compressed"]])
                 if prediction is not None:
-                    self._put_prediction(row_id, prediction)
+                    stored_predictions.append([row_id, *prediction])
                 imported += 1
                 new_ids.append(row_id)
-            for err in errors:
-                # The same bad input met again is one record, listed under the latest run.
-                conn.execute(
-                    "INSERT INTO import_errors (run_id, source_kind, locator, reason, "
-                    "content_hash, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(locator, content_hash) DO UPDATE SET run_id = excluded.run_id, "
-                    "reason = excluded.reason, at = excluded.at",
-                    [run_id, err["source_kind"], err["locator"], err["reason"],
-                     err.get("content_hash") or "", err.get("raw_zlib"), now],
-                )
+            conn.executemany(
+                "INSERT INTO raw_sources (message_id, compression, size, data) VALUES (?, ?, ?, ?)", raw_rows)
+            conn.executemany(_PUT_PREDICTION, stored_predictions)
+            # The same bad input met again is one record, listed under the latest run.
+            conn.executemany(
+                "INSERT INTO import_errors (run_id, source_kind, locator, reason, "
+                "content_hash, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(locator, content_hash) DO UPDATE SET run_id = excluded.run_id, "
+                "reason = excluded.reason, at = excluded.at", error_rows)
         return BatchResult(imported, duplicates, len(errors)), new_ids
 
     # -- predictions and labels -------------------------------------------------------------
 
     def _put_prediction(self, message_row: int, p: dict[str, Any]) -> None:
-        self.db.conn.execute(
-            "INSERT OR REPLACE INTO predictions (message_id, model_version, topics, scores, "
-            "urgency, safeguarding, confidence, deadline, reasons, predicted_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [message_row, p["model_version"], json.dumps(p["topics"]), json.dumps(p["scores"]),
-             p["urgency"], int(p["safeguarding"]), p.get("confidence"), p.get("deadline"),
-             json.dumps({**p.get("reasons", {}),
-                         "urgency_scores": p.get("urgency_scores"),
-                         "safeguarding_score": p.get("safeguarding_score")}), utcnow()],
-        )
+        self.db.conn.execute(_PUT_PREDICTION, [message_row, *_prediction_params(p, utcnow())])
 
     def refresh_effective(self, row_ids: Iterable[int] | None = None) -> None:
         """Recompute the effective-label columns (and the default sort key) of these messages
@@ -425,6 +431,20 @@ _INSERT_MESSAGE = (
     "printf('%d%d%s%012d', 1 - ?, ? != 3, coalesce(?, '9999-12-31'), "
     "99999999999 - CAST(strftime('%s', substr(?, 1, 19)) AS INTEGER)))"
 )
+_PUT_PREDICTION = (
+    "INSERT OR REPLACE INTO predictions (message_id, model_version, topics, scores, urgency, "
+    "safeguarding, confidence, deadline, reasons, predicted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _prediction_params(p: dict[str, Any], now: str) -> list[Any]:
+    """The columns of a `predictions` row after message_id."""
+    return [p["model_version"], json.dumps(p["topics"]), json.dumps(p["scores"]), p["urgency"],
+            int(p["safeguarding"]), p.get("confidence"), p.get("deadline"),
+            json.dumps({**p.get("reasons", {}), "urgency_scores": p.get("urgency_scores"),
+                        "safeguarding_score": p.get("safeguarding_score")}), now]
+
+
 _URGENCY_RANK = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
 
 
