@@ -247,6 +247,32 @@ def test_list_model_passes_qtmodeltester(qtmodeltester, store: Store) -> None:  
     qtmodeltester.check(model)
 
 
+def test_a_reload_during_an_import_counts_in_the_background(qtbot, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """While an import adds rows, the list keeps its count and takes the new one from the pool:
+    counting a large store on the GUI thread stalled the window."""
+    from triage.pipeline import import_paths
+
+    asked: list = []
+    model = MessageListModel(store, views.Query(view="all"), count_later=lambda q, done: asked.append(done))
+    before = model.rowCount()
+    assert before > 0
+    folder = tmp_path / "more"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"{i}.eml").write_bytes(
+            f"From: a@example.org\nSubject: extra {i}\nMessage-ID: <extra{i}@example.org>\n"
+            "Date: Mon, 2 Mar 2026 10:00:00 +0000\n\nbody\n".encode())
+    assert import_paths(store, [folder], classifier=None).imported == 3
+    with qtbot.waitSignal(model.modelReset):
+        model.reload(count_in_background=True)
+    assert model.rowCount() == before and len(asked) == 1  # nothing counted here
+    with qtbot.waitSignal(model.rowsInserted), qtbot.waitSignal(model.count_changed) as changed:
+        asked[0](views.count(store, views.Query(view="all")))  # the pool's answer arrives
+    assert model.rowCount() == before + 3 == changed.args[0]
+    subjects = {model.data(model.index(r, COLUMN_INDEX["subject"])) for r in range(model.rowCount())}
+    assert {"extra 0", "extra 1", "extra 2"} <= subjects
+
+
 def test_layout_and_settings_persist(qtbot, store: Store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     jobs = JobRunner()
     first = MainWindow(store, jobs, settings)

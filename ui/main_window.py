@@ -222,7 +222,9 @@ class MainWindow(Asks, QMainWindow):
         self.counts_timer = QTimer(self, singleShot=True, interval=150)
         self.counts_timer.timeout.connect(self.refresh_counts)
         self.reload_timer = QTimer(self, singleShot=True, interval=1500)
-        self.reload_timer.timeout.connect(self._reload_keeping_selection)
+        # Imports and re-classification start this timer: rows are added or move between
+        # views, and the new count is taken in the pool.
+        self.reload_timer.timeout.connect(lambda: self._reload_keeping_selection(count_in_background=True))
         self._update_status()
         self.refresh_counts()
 
@@ -593,11 +595,11 @@ class MainWindow(Asks, QMainWindow):
         if state.imported and not self.reload_timer.isActive():
             self.reload_timer.start()  # the list follows the import, at most every 1.5 s
 
-    def _reload_keeping_selection(self) -> None:
+    def _reload_keeping_selection(self, *, count_in_background: bool = False) -> None:
         current = self.table.currentIndex()
         row_id = self.model.data(current, RowIdRole) if current.isValid() else None
         scroll = self.table.verticalScrollBar().value()
-        self.model.reload()
+        self.model.reload(count_in_background=count_in_background)
         self._update_status()
         self.counts_timer.start()
         if row_id is not None:

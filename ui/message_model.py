@@ -64,15 +64,21 @@ class MessageListModel(QAbstractTableModel):
         self.query = query
         self.reload()
 
-    def reload(self) -> None:
+    def reload(self, *, count_in_background: bool = False) -> None:
         """Re-read the count and drop cached rows (after an import or a change). A search's
         count can take a few hundred milliseconds on a large store: with a `count_later`
-        hook the first page is shown at once and the rest of the rows arrive with the count."""
+        hook the first page is shown at once and the rest of the rows arrive with the count.
+        `count_in_background` (an import is adding rows, or a re-classification moving them
+        between views): keep the current count until the new one, counted in the pool, arrives;
+        counting 100,000 rows here stalled the window during an import."""
         self.beginResetModel()
         self._pages.clear()
         self._generation += 1
         try:
-            if self.count_later is not None and views.fts_query(self.query.search):
+            if count_in_background and self.count_later is not None and self._count > 0:
+                generation = self._generation
+                self.count_later(self.query, lambda n: self._counted(generation, n))
+            elif self.count_later is not None and views.fts_query(self.query.search):
                 first = views.page(self.store, self.query, 0, PAGE_SIZE)
                 self._pages[0] = first
                 self._count = len(first)
