@@ -73,6 +73,10 @@ def raw_message_id(raw: bytes) -> str | None:
     return found.group(1).decode("ascii", "replace") if found else None
 
 
+def _json_list(items: Any) -> str:
+    return json.dumps(list(items)) if items else "[]"  # most lists are empty: skip the encoder
+
+
 def _to_record(item: RawItem, digest: str) -> dict[str, Any]:
     """Parse one raw item into the row the store writes. Raises ParseError."""
     if item.kind == "msg":
@@ -87,17 +91,17 @@ def _to_record(item: RawItem, digest: str) -> dict[str, Any]:
         "message_id": msg.message_id,
         "content_hash": digest,
         "in_reply_to": msg.in_reply_to,
-        "refs": json.dumps(list(msg.references)),
+        "refs": _json_list(msg.references),
         "sender_name": msg.sender_name,
         "sender_address": msg.sender_address,
-        "recipients": json.dumps(list(msg.recipients)),
+        "recipients": _json_list(msg.recipients),
         "subject": msg.subject,
         "date": msg.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "date_source": msg.date_source,
         "source_kind": item.kind,
         "source_locator": item.locator,
-        "attachments": json.dumps([[a.filename, a.content_type, a.size] for a in msg.attachments]),
-        "warnings": json.dumps(list(msg.warnings)),
+        "attachments": _json_list([[a.filename, a.content_type, a.size] for a in msg.attachments]),
+        "warnings": _json_list(msg.warnings),
         # NULL when the whole body is new text (most mail): the text is stored once.
         "new_text": None if msg.new_text == msg.body_text.strip() else msg.new_text,
         "quoted_text": msg.quoted_text,
