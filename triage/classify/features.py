@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import partial
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import is_not
 from typing import Any
 
@@ -41,7 +41,7 @@ def _make_tokenizer(pattern: str) -> Any:
         pieces = doc.translate(_ASCII_NON_WORD).split()
         if "'" not in doc:
             return pieces
-        return [t for t in (p.strip("'") for p in pieces) if t]
+        return list(filter(None, map(str.strip, pieces, repeat("'"))))
 
     return tokens
 
