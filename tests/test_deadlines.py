@@ -55,3 +55,12 @@ def test_nearest_of_several_and_bare_dates_are_not_deadlines() -> None:
     assert [d for d in found if d.when == date(2026, 4, 1)][0].cue is None
     nearest = nearest_deadline(text, SENT)
     assert nearest is not None and nearest.when == date(2026, 3, 10)
+
+
+@pytest.mark.parametrize("text", [
+    "The hearing is on \u0663/\u0663.",  # Arabic-Indic digits: the cheap ASCII gates must not skip them
+    "Deadline \u0661\u0664.\u0660\u0663.\u0662\u0660\u0662\u0666 for the appeal",
+])
+def test_digits_of_other_scripts_are_read_too(text: str) -> None:
+    found = nearest_deadline(text, SENT)
+    assert found is not None and found.when in (date(2026, 3, 3), date(2026, 3, 14))
