@@ -44,6 +44,25 @@ def test_import_prints_a_summary_and_exits_zero_even_with_rejections(inbox: Path
     assert "3.eml: empty message" in again.stderr  # listed again, stored once
 
 
+def test_a_rejected_input_can_be_listed_and_written_back_byte_for_byte(tmp_path: Path, db_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    junk = b"\x00\x01 not an email at all \xff" * 40
+    (folder / "junk.eml").write_bytes(junk)
+    (folder / "ok.eml").write_bytes(eml(message_id="<fine@x>"))
+    assert run("import", str(folder), "--db", str(db_path)).returncode == 0
+    listed = run("errors", "--db", str(db_path))
+    assert listed.returncode == 0
+    (line,) = listed.stdout.strip().splitlines()
+    error_id, _at, locator, reason = line.split("\t")
+    assert locator.endswith("junk.eml") and "not an email" in reason
+    out = tmp_path / "back.eml"
+    assert run("errors", "--db", str(db_path), "--raw", error_id, "--out", str(out)).returncode == 0
+    assert out.read_bytes() == junk
+    missing = run("errors", "--db", str(db_path), "--raw", "999")
+    assert missing.returncode == 1 and "no rejected input 999" in missing.stderr
+
+
 def test_import_missing_path_fails_with_one_line_reason(db_path: Path, tmp_path: Path) -> None:
     result = run("import", str(tmp_path / "nowhere"), "--db", str(db_path))
     assert result.returncode == 1

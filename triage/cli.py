@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("errors", help="list messages an import rejected, with the reason")
     db_option(p)
+    p.add_argument("--raw", metavar="ID", type=int,
+                   help="write the rejected input's bytes, exactly as read (ID is the first column)")
+    p.add_argument("--out", metavar="FILE", help="with --raw: the file to write (default: stdout)")
     p.set_defaults(func=cmd_errors)
 
     from .cli_model import add_commands
@@ -226,8 +229,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_errors(args: argparse.Namespace) -> int:
     with open_store(args, create=False) as store:
-        for err in store.import_errors():
-            print(f"{err['at']}\t{err['locator']}\t{err['reason']}")
+        if args.raw is not None:
+            try:
+                data = store.import_error_raw(args.raw)
+            except KeyError:
+                raise CommandFailed(f"no rejected input {args.raw} (see `triage errors`)") from None
+        else:
+            for err in store.import_errors():
+                print(f"{err['id']}\t{err['at']}\t{err['locator']}\t{err['reason']}")
+            return 0
+    if args.out:
+        Path(args.out).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
     return 0
 
 

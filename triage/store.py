@@ -320,6 +320,13 @@ class Store:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
 
+    def import_error_raw(self, error_id: int) -> bytes:
+        """The bytes of a rejected input, as read (so it can be repaired and imported again)."""
+        row = self.db.execute("SELECT raw FROM import_errors WHERE id = ?", [error_id]).fetchone()
+        if row is None:
+            raise KeyError(error_id)
+        return zlib.decompress(row[0]) if row[0] is not None else b""
+
     def raw_source(self, row_id: int) -> bytes:
         row = self.db.execute(
             "SELECT compression, data FROM raw_sources WHERE message_id = ?", [row_id]).fetchone()
