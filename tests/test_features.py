@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from triage.classify.features import _EQUIVALENT_PATTERNS, WordNgramTfidf, _make_tokenizer
-
-from pathlib import Path
+from triage.classify.features import (
+    _EQUIVALENT_PATTERNS,
+    WordNgramTfidf,
+    _make_tokenizer,
+)
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "models" / "corpus"
 

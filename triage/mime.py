@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import email.message
 import re
-
 from email.policy import compat32
 
 # One header field: a name of printable ASCII except ':' (the parser's own definition), its

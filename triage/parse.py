@@ -8,12 +8,12 @@ us — RFC 2047 headers, charsets — is done explicitly in `textcodec`, where i
 from __future__ import annotations
 
 import email
-import functools
 import email.message
+import functools
 import re
 from datetime import datetime, timezone
-from typing import Any
 from email.utils import getaddresses, mktime_tz, parseaddr, parsedate_tz
+from typing import Any
 
 from .htmltext import html_to_text
 from .message import Attachment, Message, ParseError

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -114,18 +115,17 @@ def _to_record(item: RawItem, digest: str) -> dict[str, Any]:
     }
 
 
-_compressor: Any = None
+_compressors = threading.local()  # a zstd compressor must not be shared between threads
 
 
 def _compress(raw: bytes) -> bytes:
-    """zstd level 1 (the frame records the size, so the reader needs nothing else). One
-    compressor per process: importing runs in one thread of each process."""
-    global _compressor
-    if _compressor is None:
+    """zstd level 1; the frame records the size, so the reader needs nothing else."""
+    compressor = getattr(_compressors, "zstd", None)
+    if compressor is None:
         import zstandard
 
-        _compressor = zstandard.ZstdCompressor(level=1)
-    return _compressor.compress(raw)
+        compressor = _compressors.zstd = zstandard.ZstdCompressor(level=1)
+    return compressor.compress(raw)
 
 
 def _error(kind: str, locator: str, reason: str, raw: bytes, digest: str | None) -> dict[str, Any]:
@@ -202,8 +202,6 @@ def _worker_store_chunk(
 def lower_priority() -> None:
     """Nice the calling process (or, on Linux, the calling thread) so interactive work wins the
     CPU; the import still gets every cycle nobody else wants."""
-    import threading
-
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     except (AttributeError, OSError):  # not Linux/macOS, or not allowed: a slower app, no harm
