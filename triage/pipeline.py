@@ -171,16 +171,6 @@ def store_chunk(
 
 # Each worker process keeps its own connection: SQLite connections cannot cross processes.
 _worker_store: Store | None = None
-# The workers take turns writing through a lock shared by the import's processes (see
-# Store.write_lock).
-_write_lock: Any = None
-
-
-def _init_worker(write_lock: Any, background: bool) -> None:
-    global _write_lock
-    _write_lock = write_lock
-    if background:
-        lower_priority()
 
 
 def _worker_store_chunk(
@@ -195,7 +185,6 @@ def _worker_store_chunk(
     global _worker_store
     if _worker_store is None or _worker_store.path != db_path:
         _worker_store = Store.open(db_path, create=False)
-        _worker_store.write_lock = _write_lock
     return store_chunk(_worker_store, chunk, early_errors, run_id, classifier)
 
 
@@ -308,9 +297,9 @@ def import_paths(
 
                 # spawn, not fork: the desktop app calls this from a thread, and forking a
                 # process that runs Qt threads can deadlock the child.
-                context = multiprocessing.get_context("spawn")
-                pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                           initializer=_init_worker, initargs=(context.Lock(), background))
+                pool = ProcessPoolExecutor(max_workers=workers,
+                                           mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=lower_priority if background else None)
             if pool is not None:
                 in_flight.update(keys)
                 pending.append((pool.submit(_worker_store_chunk, store.path, fresh, early_errors,

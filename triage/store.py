@@ -81,10 +81,6 @@ class Store:
     def __init__(self, db: Database, path: str) -> None:
         self.db = db
         self.path = path
-        # Processes that share one (import workers) take turns through it before BEGIN
-        # IMMEDIATE: SQLite's busy wait sleeps in steps of up to 100 ms and left the database
-        # idle between one writer's commit and the next one's retry.
-        self.write_lock: Any = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -146,21 +142,14 @@ class Store:
         """BEGIN IMMEDIATE: take the write lock up front (waiting up to the busy timeout) so
         several importing processes queue instead of failing on a read-to-write upgrade."""
         conn = self.db.conn
-        lock = self.write_lock
-        if lock is not None:
-            lock.acquire()
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                conn.rollback()
-                raise
-            else:
-                conn.commit()
-        finally:
-            if lock is not None:
-                lock.release()
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
 
     # -- import ----------------------------------------------------------------------------
 
@@ -213,8 +202,8 @@ class Store:
         transaction. A message already stored by Message-ID or content hash is a duplicate.
         Returns the counts and the new rows' ids, in record order (0 for a duplicate)."""
         now = utcnow()
-        # Everything but the SQL is prepared first: import workers take turns holding the
-        # write lock, and time spent encoding JSON under it is time the other one waits.
+        # Everything but the SQL is prepared before the transaction: import workers take turns
+        # holding SQLite's write lock, and JSON encoded under it is time the other one waits.
         preds = predictions if predictions else [None] * len(records)
         message_rows = [[rec[c] for c in _MESSAGE_COLUMNS] + [now] + _new_effective(p, rec["date"])
                         for rec, p in zip(records, preds)]
