@@ -64,7 +64,7 @@ _DIGIT = re.compile(r"\d")
 _NEEDS_DIGIT = {"iso", "dmy", "day_month", "month_day", "the_nth"}
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _GATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "iso": ((), tuple("-" + d for d in "0123456789")), "dmy": ((), ("/", ".")), "day_month": ((), _MONTHS), "month_day": ((), _MONTHS),
+    "iso": ((), ("-",)), "dmy": ((), ("/", ".")), "day_month": ((), _MONTHS), "month_day": ((), _MONTHS),
     "weekday": ((), ("day", "tues", "thurs", "weds")), "the_nth": ((), ("the",)),
     "relative": (("in",), ("day", "week", "month")),  # "in"/"within", a number, a unit
     "fortnight": ((), ("fortnight",)),
@@ -72,13 +72,20 @@ _GATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                   "next month", "first thing monday")),
     "term": ((), ("term", "start of ", "back to school")),
 }
-# The two dmy patterns need a separator followed by a digit ("3/2", "14.03.2026"): "." alone
-# is in every sentence. (ASCII digits: text in other scripts gets the separator-only gates.)
-_DMY_GATES = (((), tuple("/" + d for d in "0123456789")), ((), tuple("." + d for d in "0123456789")))
-_PATTERN_GATES = [_DMY_GATES[[k for k, _p in PATTERNS[:i]].count("dmy")] if kind == "dmy" else _GATES[kind]
-                  for i, (kind, _pattern) in enumerate(PATTERNS)]
-_LOOSE = {"iso": ((), ("-",)), "dmy": ((), ("/", "."))}
-_PATTERN_GATES_ANY_SCRIPT = [_LOOSE.get(kind, gate) for (kind, _p), gate in zip(PATTERNS, _PATTERN_GATES)]
+
+
+def _ascii_gate(kind: str, pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """In ASCII text the numeric patterns need their separator followed by a digit ("3/2",
+    "14.03.2026", "2026-03-09"): "." alone is in every sentence. (Text with other scripts'
+    digits, which \\d also reads, keeps the separator-only gates.)"""
+    if kind in ("iso", "dmy"):
+        separator = "-" if kind == "iso" else "/" if "/" in pattern.pattern else "."
+        return (), tuple(separator + d for d in "0123456789")
+    return _GATES[kind]
+
+
+_ASCII_GATES = [_ascii_gate(kind, pattern) for kind, pattern in PATTERNS]
+_ANY_SCRIPT_GATES = [_GATES[kind] for kind, _pattern in PATTERNS]
 # Characters that may not stand just before a match (a word start; for numbers, no £ or /).
 _NOT_BEFORE = {"dmy": set("0123456789/£$."), "iso": set("0123456789")}
 
@@ -210,7 +217,7 @@ def find_deadlines(text: str, sent: date) -> list[Deadline]:
     # (which \d and int() accept) are looked for only in text that is not ASCII.
     ascii_only = text.isascii()
     has_digit = any(d in text for d in "0123456789") or (not ascii_only and _DIGIT.search(text) is not None)
-    gates = _PATTERN_GATES if ascii_only else _PATTERN_GATES_ANY_SCRIPT
+    gates = _ASCII_GATES if ascii_only else _ANY_SCRIPT_GATES
     for (kind, pattern), (every, some) in zip(PATTERNS, gates):
         if kind in _NEEDS_DIGIT and not has_digit:
             continue
