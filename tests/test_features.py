@@ -65,3 +65,32 @@ def test_options_it_does_not_reproduce_go_to_scikit_learn() -> None:
         fast = WordNgramTfidf(vectorizer)
         assert not fast.fast
         assert (fast.transform(TRICKY) != vectorizer.transform(TRICKY)).nnz == 0
+
+
+def test_topic_reasons_are_each_rows_strongest_phrases_ties_in_column_order() -> None:
+    """The batched top-k (a partition, then a small sort) against a plain sort of each row,
+    on values with many exact ties."""
+    from scipy.sparse import random as sparse_random
+
+    from triage.classify.model import Config, TriageModel
+    from triage.store import TOPICS
+
+    rng = np.random.default_rng(7)
+    n, vocab = 60, 400
+    text = sparse_random(n, vocab, density=0.08, format="csr", random_state=7, dtype=np.float64)
+    text.data = np.round(text.data * 4) / 4 + 0.25  # few distinct values: ties everywhere
+    model = TriageModel(Config())
+    model._names = [f"term{j}" for j in range(vocab)]
+    model._coefs = np.round(rng.normal(size=(len(TOPICS), vocab)) * 2) / 2
+    model._explainable = rng.random(vocab) > 0.1
+    for k in (1, 3, 6):
+        got = model.topic_reasons(text, k=k)
+        for i in range(n):
+            cols = text.indices[text.indptr[i]:text.indptr[i + 1]]
+            vals = text.data[text.indptr[i]:text.indptr[i + 1]]
+            for t, topic in enumerate(TOPICS):
+                scored = [(-(model._coefs[t, j] * v), j) for j, v in zip(cols, vals)
+                          if model._explainable[j] and model._coefs[t, j] * v > 0]
+                expected = [[f"term{j}", round(-s, 3)] for s, j in sorted(scored)[:k]]
+                assert got[i][topic] == expected, (k, i, topic)
+    assert any(len(r[t]) == 6 for r in model.topic_reasons(text) for t in TOPICS)
