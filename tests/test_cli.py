@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,26 @@ def test_demo_inbox_imports_cleanly(db_path: Path) -> None:
     imported = int(result.stdout.split()[1].rstrip(","))
     assert imported >= 60
     assert "rejected 0" in result.stdout
+
+
+def test_import_with_a_model_it_refuses_on_loading_stores_nothing(inbox: Path, db_path: Path, tmp_path: Path) -> None:
+    """The import process only checks the card (hash, library versions); the model is loaded
+    where it predicts, and a file with types it does not trust stops the import there."""
+    from fractions import Fraction
+
+    import skops.io as sio
+
+    from triage.classify import active_model_path
+    from triage.classify.persist import card_path, file_sha256
+
+    model = tmp_path / "evil.skops"
+    sio.dump({"format": "triage-desk-model/1", "payload": Fraction(1, 3)}, model)
+    card = json.loads(card_path(active_model_path()).read_text())
+    card["model_file_sha256"] = file_sha256(model)
+    card_path(model).write_text(json.dumps(card))
+    result = run("import", str(inbox), "--db", str(db_path), "--model", str(model))
+    assert result.returncode == 1
+    assert "does not trust: fractions.Fraction" in result.stderr and result.stderr.strip().count("\n") == 0
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+        assert conn.execute("SELECT state FROM import_runs").fetchall() == [("failed",)]

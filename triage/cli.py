@@ -138,19 +138,27 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CommandFailed(str(exc)) from exc
     with open_store(args) as store:
         classifier = None
+        model_errors: tuple[type[Exception], ...] = ()
         if not args.no_classify:
             from .classify import ModelRef, active_model_path
             from .classify.persist import ModelFileError
             from .classify.registry import RegistryError
 
+            model_errors = (ModelFileError,)
+
             try:
                 classifier = ModelRef(str(active_model_path(args.model, store=store)))
-                classifier.version  # load once here: a bad model file fails before any work
+                # A damaged, altered or mismatched model fails here, before any work; the import
+                # workers load it (this process need not hold scikit-learn and the model too).
+                classifier.check()
             except (ModelFileError, RegistryError, OSError) as exc:
                 raise CommandFailed(f"{exc} (use --no-classify to import without a model)") from exc
         progress = _progress_printer(sys.stderr) if sys.stderr.isatty() else None
-        summary = import_paths(store, paths, progress=progress, workers=args.workers,
-                               classifier=classifier)
+        try:
+            summary = import_paths(store, paths, progress=progress, workers=args.workers,
+                                   classifier=classifier)
+        except model_errors as exc:  # refused on loading (unknown types): nothing was stored
+            raise CommandFailed(f"{exc} (use --no-classify to import without a model)") from exc
         if progress:
             sys.stderr.write("\n")
     print(summary.line())

@@ -262,6 +262,7 @@ def import_paths(
         add(future.result())
         in_flight.difference_update(keys)
 
+    failed = True
     try:
         for batch in _batches(iter_sources(paths), batch_size):
             if cancelled and cancelled():
@@ -315,12 +316,13 @@ def import_paths(
                     pending.popleft()
                     continue
             collect_one()
+        failed = False
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         store.finish_run(summary.run_id, BatchResult(summary.imported, summary.duplicates,
                                                      summary.rejected),
-                         "cancelled" if summary.cancelled else "done")
+                         "failed" if failed else "cancelled" if summary.cancelled else "done")
     summary.errors = store.import_errors(summary.run_id, limit=1000)
     return summary
 

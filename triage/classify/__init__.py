@@ -84,3 +84,10 @@ class ModelRef:
     @property
     def version(self) -> str:
         return str(load(Path(self.path)).version)
+
+    def check(self) -> str:
+        """The model's version, after the checks that need no scikit-learn (see
+        persist.check_model_file). Whoever predicts loads it, and refuses unknown types then."""
+        from .persist import check_model_file
+
+        return str(check_model_file(Path(self.path)).get("version"))

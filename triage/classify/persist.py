@@ -41,6 +41,14 @@ def library_versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
+def installed_versions() -> dict[str, str]:
+    """The versions check_card compares, read without importing the libraries (scikit-learn
+    alone takes about a second to import)."""
+    from importlib.metadata import version
+
+    return {lib: version(lib) for lib in ("scikit-learn", "numpy", "skops")}
+
+
 def card_path(model_path: Path) -> Path:
     return model_path.with_suffix(".card.json")
 
@@ -104,7 +112,7 @@ def check_card(path: Path, card: dict[str, Any]) -> None:
         raise ModelFileError(f"no model file at {path}")
     if card.get("model_file_sha256") != file_sha256(path):
         raise ModelFileError(f"{path.name} does not match its model card (changed or damaged file)")
-    ours = library_versions()
+    ours = installed_versions()
     theirs = card.get("libraries", {})
     for lib in ("scikit-learn", "numpy", "skops"):
         mine, made = ours[lib], str(theirs.get(lib))
@@ -116,12 +124,19 @@ def check_card(path: Path, card: dict[str, Any]) -> None:
                 "Retrain the model here (triage train) or install the matching version.")
 
 
+def check_model_file(path: Path) -> dict[str, Any]:
+    """The checks that need no scikit-learn: the card, the file's hash against it, the library
+    versions. load_model does these and then refuses unknown types."""
+    card = read_card(path)
+    check_card(path, card)
+    return card
+
+
 def load_model(path: Path) -> tuple[TriageModel, dict[str, Any]]:
     """Load a model file after checking its card, types and library versions."""
     import skops.io as sio
 
-    card = read_card(path)
-    check_card(path, card)
+    card = check_model_file(path)
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # a damaged or foreign zip
