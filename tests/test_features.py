@@ -61,7 +61,8 @@ def test_options_it_does_not_reproduce_go_to_scikit_learn() -> None:
     texts = corpus_texts()[:300]
     for vectorizer in (TfidfVectorizer(stop_words="english").fit(texts),
                        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4)).fit(texts),
-                       TfidfVectorizer(strip_accents="unicode").fit(texts)):
+                       TfidfVectorizer(strip_accents="unicode").fit(texts),
+                       TfidfVectorizer(binary=True).fit(texts)):
         fast = WordNgramTfidf(vectorizer)
         assert not fast.fast
         assert (fast.transform(TRICKY) != vectorizer.transform(TRICKY)).nnz == 0

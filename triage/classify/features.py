@@ -2,9 +2,9 @@
 
 scikit-learn's transform builds every bigram as a new string, looks it up in the vocabulary
 and pays for a `KeyError` on each miss (most bigrams of a message are not features). Here the
-tokens are looked up as they come from the regex, bigrams as pairs of tokens (tuples made and
-hashed in C), and the counting, sublinear tf, idf and l2 norm are done on the whole batch with
-numpy. The result is the same matrix (tested against scikit-learn on the corpus); a vectorizer
+tokens are looked up as they come from the tokenizer, bigrams as pairs of tokens (tuples made
+and hashed in C), and the counting, sublinear tf, idf and l2 norm are done on the whole batch
+with numpy. The result is the same matrix (tested against scikit-learn on the corpus); a vectorizer
 with options this does not reproduce is used as it is.
 """
 
@@ -108,6 +108,7 @@ def _supported(vectorizer: Any) -> bool:
                 and vectorizer.preprocessor is None and vectorizer.tokenizer is None
                 and vectorizer.stop_words is None and tuple(vectorizer.ngram_range) in ((1, 1), (1, 2))
                 and vectorizer.input == "content" and vectorizer.norm == "l2" and vectorizer.use_idf
+                and not vectorizer.binary
                 and re.compile(vectorizer.token_pattern).groups == 0
                 and all(" " not in t.partition(" ")[2] for t in vectorizer.vocabulary_))
     except AttributeError:
