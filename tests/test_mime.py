@@ -107,6 +107,26 @@ def test_irregular_mail_is_left_to_the_standard_library(name: str) -> None:
     assert parse_tree(DECLINED[name]) is None, name
 
 
+def _nested(depth: int) -> bytes:
+    body = b""
+    for i in range(depth):
+        body += b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1)
+    body += b"--b%d\n\nleaf\n--b%d--\n" % (depth, depth)
+    for i in range(depth - 1, -1, -1):
+        body += b"--b%d--\n" % i
+    return mp(body, ctype=b"multipart/mixed; boundary=b0")
+
+
+def test_deep_nesting_is_left_to_the_standard_library() -> None:
+    """The builder recurses per level; the standard parser read 900 levels where it could not."""
+    assert check(_nested(5))
+    deep = _nested(700)
+    assert parse_tree(deep) is None
+    from triage.parse import parse_message
+
+    assert parse_message(deep).body_text.strip() == "leaf"
+
+
 # Generated messages: multipart structures assembled from pieces that are each legal or
 # slightly off (boundary look-alikes, blanks after boundaries, parts without headers, nested
 # multiparts, a stray bad line now and then), so the fast path is exercised near every decision

@@ -40,7 +40,12 @@ def parse_tree(raw: bytes) -> email.message.Message | None:
     return msg
 
 
-def _entity(msg: email.message.Message, text: str, start: int, end: int) -> bool:
+# Real mail nests multiparts a few levels deep; deeper is left to the standard library (whose
+# parser does not recurse per level as this does).
+MAX_DEPTH = 32
+
+
+def _entity(msg: email.message.Message, text: str, start: int, end: int, depth: int = 0) -> bool:
     body = _headers(msg, text, start, end)
     if body < 0:
         return False
@@ -48,7 +53,7 @@ def _entity(msg: email.message.Message, text: str, start: int, end: int) -> bool
     if maintype == "message":
         return False  # parsed as nested messages by the standard library
     if maintype == "multipart":
-        return _multipart(msg, text, body, end)
+        return depth < MAX_DEPTH and _multipart(msg, text, body, end, depth)
     msg._payload = text[body:end]
     return True
 
@@ -95,7 +100,7 @@ def _boundary_lines(text: str, separator: str, start: int, end: int) -> list[tup
         pos = i + 1
 
 
-def _multipart(msg: email.message.Message, text: str, start: int, end: int) -> bool:
+def _multipart(msg: email.message.Message, text: str, start: int, end: int, depth: int) -> bool:
     boundary = msg.get_boundary()
     if boundary is None or msg.get_content_type() == "multipart/digest":
         return False
@@ -113,7 +118,7 @@ def _multipart(msg: email.message.Message, text: str, start: int, end: int) -> b
         if part_start == part_end:
             return False  # two boundary lines in a row: the parser skips them specially
         part = email.message.Message(policy=compat32)
-        if not _entity(part, text, part_start, part_end):
+        if not _entity(part, text, part_start, part_end, depth + 1):
             return False
         # RFC 2046: the line end before a boundary belongs to the boundary.
         if part.get_content_maintype() == "multipart":
