@@ -64,7 +64,7 @@ def labels_row(store: Store, row_id: int) -> tuple | None:  # type: ignore[type-
 def test_uncertain_queue_one_key_correction_and_undo(qtbot, window: MainWindow, store: Store) -> None:  # type: ignore[no-untyped-def]
     page = window.training
     open_queue(qtbot, window, 0)
-    items = page.queue_model.items
+    items = page.queue_model.rows
     assert items, "the demo inbox has messages the model is unsure of"
     confidences = [i.confidence for i in items]
     assert confidences == sorted(confidences)
@@ -111,7 +111,7 @@ def test_label_error_queue_takes_the_suggestion_or_keeps_the_label(qtbot, window
     Triage(store, "Sam").set_topics([pothole], ["tribunal"])
     page = window.training
     open_queue(qtbot, window, 2)
-    assert [i.key for i in page.queue_model.items] == [f"db:{pothole}", f"corpus:{corpus_key}"]
+    assert [i.key for i in page.queue_model.rows] == [f"db:{pothole}", f"corpus:{corpus_key}"]
     assert "Why here" in page.why.text() and "suggests not tribunal" in page.why.text()
     page.queue_table.setFocus()
     key(qtbot, page.queue_table, "y")
@@ -155,10 +155,10 @@ def test_retrain_compare_activate_and_roll_back(qtbot, window: MainWindow, store
     assert done.args == ["activate", store.count_messages()]
     assert registry.active_version(store) == version
     assert {v for (v,) in store.db.execute("SELECT DISTINCT model_version FROM predictions")} == {version}
-    qtbot.waitUntil(lambda: any(e.active and e.version == version for e in page.models.model.entries), timeout=10000)
+    qtbot.waitUntil(lambda: any(e.active and e.version == version for e in page.models.model.rows), timeout=10000)
 
     # Roll back: the shipped version, one click, and predictions exactly as they were.
-    rows = [e.version for e in page.models.model.entries]
+    rows = [e.version for e in page.models.model.rows]
     page.models.table.selectRow(rows.index(shipped))
     assert page.models.activate_button.text() == "Roll back to this version"
     with qtbot.waitSignal(page.task_finished, timeout=120000):
@@ -213,7 +213,7 @@ def test_safeguarding_regression_needs_a_written_override(qtbot, window: MainWin
     window.show_page(2)
     page.nav.setCurrentRow(3)
     qtbot.waitUntil(lambda: page.models.model.rowCount() == 2, timeout=10000)
-    page.models.table.selectRow([e.version for e in page.models.model.entries].index("candidate-1"))
+    page.models.table.selectRow([e.version for e in page.models.model.rows].index("candidate-1"))
     assert "misses 1 case(s)" in page.models.report.toPlainText()
     page.ask_text = lambda title, label: None  # type: ignore[method-assign]
     page.activate_selected()
@@ -238,3 +238,24 @@ def test_importing_a_tampered_model_is_refused_with_the_reason(qtbot, window: Ma
     title, text = page.messages[-1]
     assert title == "Model refused" and "does not match its model card" in text
     assert [e.version for e in registry.entries(store)] == [shipped]
+
+
+def test_queue_and_registry_list_models_pass_qtmodeltester(qtmodeltester, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from triage import review
+    from ui.models_panel import ModelListModel
+    from ui.training_page import QueueModel
+
+    queue = QueueModel()
+    items = review.items(store, "uncertain")
+    assert items  # the demo store has uncertain messages: the check covers real rows
+    queue.set_rows(items)
+    queue.replace(0, items[0], "label kept")
+    qtmodeltester.check(queue)
+    queue.set_rows(items[:1])
+    assert queue.handled == {} and queue.rowCount() == 1
+    models = ModelListModel()
+    registry.ensure_shipped(store)
+    models.set_rows(registry.entries(store))
+    assert models.rowCount() >= 1
+    qtmodeltester.check(models)
+    assert models.row_at(models.index(models.rowCount(), 0)) is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from triage.classify.metrics import ORDER
 from triage.store import TOPICS
 
+from .list_model import ListTableModel
 from .message_model import TOPIC_LABELS
 from .reader import SafeTextBrowser
 
@@ -41,34 +42,15 @@ def _pct(value: Any) -> str:
     return f"{value:.1%}" if isinstance(value, (int, float)) else "—"
 
 
-class ModelListModel(QAbstractTableModel):
+class ModelListModel(ListTableModel):
     """The registry's versions (a handful: held in full)."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.entries: list[ModelEntry] = []
-
-    def set_entries(self, entries: list[ModelEntry]) -> None:
-        self.beginResetModel()
-        self.entries = entries
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    HEADERS = COLUMNS
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.entries):
+        e = self.row_at(index)
+        if e is None:
             return None
-        e = self.entries[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(e, col)
@@ -174,7 +156,7 @@ class ModelsPanel(QWidget):
 
     def set_entries(self, entries: list[ModelEntry], select: str | None = None) -> None:
         keep = select or self.current_version()
-        self.model.set_entries(entries)
+        self.model.set_rows(entries)
         versions = [e.version for e in entries]
         row = versions.index(keep) if keep in versions else (0 if versions else -1)
         if row >= 0:
@@ -182,10 +164,8 @@ class ModelsPanel(QWidget):
         self._selected()
 
     def current(self) -> ModelEntry | None:
-        index = self.table.currentIndex()
-        if not index.isValid():
-            return None
-        return self.model.entries[index.row()]
+        entry: ModelEntry | None = self.model.row_at(self.table.currentIndex())
+        return entry
 
     def current_version(self) -> str | None:
         e = self.current()
@@ -206,7 +186,7 @@ class ModelsPanel(QWidget):
         self.keep_button.setEnabled(bool(e and e.discarded) and not busy)
         self.discard_button.setEnabled(bool(e and not e.active and not e.discarded) and not busy)
         self.export_button.setEnabled(e is not None and not busy)
-        active = next((x for x in self.model.entries if x.active), None)
+        active = next((x for x in self.model.rows if x.active), None)
         self.report.setHtml(comparison_html(e, active) if e else "<p>No model selected.</p>")
 
     def _link(self, url: QUrl) -> None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QListWidget,
@@ -26,6 +26,7 @@ from triage.store import TOPICS, Store
 
 from .dialogs import Asks
 from .jobs import Job, JobRunner
+from .list_model import ListTableModel
 from .message_model import TOPIC_LABELS
 from .models_panel import ModelsPanel
 from .reader import ReadingPane
@@ -38,42 +39,29 @@ KEYS_HINT = ("j / k move · 1 2 3 toggle tags · u h n l urgency · s safeguardi
              "y / Enter take the model's suggestion · x label is right · Ctrl+Z undo")
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(ListTableModel):
+    HEADERS = QUEUE_COLUMNS
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.items: list[review.QueueItem] = []
         self.handled: dict[str, str] = {}  # item key -> what was done
 
-    def set_items(self, items: list[review.QueueItem]) -> None:
-        self.beginResetModel()
-        self.items = items
+    def set_rows(self, rows: list[review.QueueItem]) -> None:
         self.handled = {}
-        self.endResetModel()
+        super().set_rows(rows)
 
     def replace(self, row: int, item: review.QueueItem, done: str | None) -> None:
-        self.items[row] = item
+        self.rows[row] = item
         if done is None:
             self.handled.pop(item.key, None)
         else:
             self.handled[item.key] = done
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(QUEUE_COLUMNS) - 1))
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(QUEUE_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return QUEUE_COLUMNS[section]
-        return None
-
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.items):
+        item = self.row_at(index)
+        if item is None:
             return None
-        item = self.items[index.row()]
         done = self.handled.get(item.key)
         if role == Qt.ItemDataRole.DisplayRole:
             col = index.column()
@@ -300,7 +288,7 @@ class TrainingPage(Asks, QWidget):
         }[queue]
         shown = f" (showing the first {len(items):,})" if total > len(items) else ""
         self.queue_title.setText(f"<b>{review.QUEUES[queue]}: {total:,}</b>{shown}<br>{blurb}")
-        self.queue_model.set_items(items)
+        self.queue_model.set_rows(items)
         if items:
             self.select(0)
         else:
@@ -324,7 +312,7 @@ class TrainingPage(Asks, QWidget):
         index = self.queue_table.currentIndex()
         if not index.isValid():
             return None
-        return index.row(), self.queue_model.items[index.row()]
+        return index.row(), self.queue_model.rows[index.row()]
 
     def _show_current(self) -> None:
         current = self.current_item()
@@ -442,7 +430,7 @@ class TrainingPage(Asks, QWidget):
             review.set_corpus_labels(self.store, self.corpus_dir, item.corpus_key, entry[3], entry[4])
         if item.issue_id is not None:
             review.resolve_issue(self.store, item.issue_id, "open")
-        if row < self.queue_model.rowCount() and self.queue_model.items[row].key == item.key:
+        if row < self.queue_model.rowCount() and self.queue_model.rows[row].key == item.key:
             self.queue_model.replace(row, item, None)
             self.select(row)
             self._show_current()
